@@ -1,0 +1,44 @@
+"""French commune and département codes: validation and repair.
+
+Codes are 5-character strings: two digits or 2A/2B for the département, then
+three digits; overseas départements use 971–976 followed by two digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+INSEE_RE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+DEP_RE = re.compile(r"^(?:\d{2}|2[AB]|97[1-6])$")
+PLM_ARRONDISSEMENTS = {
+    "75056": [f"751{i:02d}" for i in range(1, 21)],
+    "69123": [f"6938{i}" for i in range(1, 10)],
+    "13055": [f"132{i:02d}" for i in range(1, 17)],
+}
+
+
+def dep_of(code: str) -> str:
+    """Département code of a commune code ('97411' → '974', '2A004' → '2A')."""
+    return code[:3] if code.startswith("97") else code[:2]
+
+
+def normalise_insee(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Clean commune codes and say what was fixed.
+
+    Strips blanks and a trailing '.0', upper-cases 2a/2b, and left-pads a
+    4-digit code with the zero a spreadsheet dropped ('1001' → '01001').
+    Returns the cleaned codes (NA where the code is unusable) and a fix label
+    per row: '' (unchanged), 'zero_padded', 'cleaned' or 'invalid'.
+    """
+    raw = series.astype("string")
+    s = raw.str.strip().str.replace(r"\.0$", "", regex=True).str.upper()
+    fix = pd.Series("", index=series.index, dtype="string")
+    fix = fix.mask(s.ne(raw.fillna("")) & s.notna(), "cleaned")
+    short = s.str.fullmatch(r"\d{4}").fillna(False)
+    s = s.mask(short, "0" + s)
+    fix = fix.mask(short, "zero_padded")
+    valid = s.str.fullmatch(INSEE_RE.pattern).fillna(False) & s.ne("00000")
+    fix = fix.mask(~valid & raw.notna() & raw.str.strip().ne(""), "invalid")
+    return s.where(valid), fix

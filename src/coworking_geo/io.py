@@ -1,0 +1,164 @@
+"""Atomic writers and robust readers shared by every stage.
+
+Every writer goes through a temporary file in the target folder followed by
+``os.replace``, so an interrupted run never leaves a half-written output.
+Tables carry their provenance (sources, vintages, licences): inside Parquet's
+schema metadata, and in a ``<name>.meta.json`` sidecar for CSV and HTML files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow.parquet as pq
+
+from coworking_geo.errors import InputFileError
+
+PROVENANCE_KEY = b"coworking_geo:provenance"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def _write_sidecar(path: Path, provenance: dict[str, Any] | None) -> None:
+    if provenance is None:
+        return
+    write_text(path.with_name(path.name + ".meta.json"), json.dumps(provenance, ensure_ascii=False, indent=2))
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write UTF-8 text atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], provenance: dict[str, Any] | None = None) -> Path:
+    """Write a UTF-8, comma-separated table atomically, with a provenance sidecar."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8")
+    _write_sidecar(Path(path), provenance)
+    return Path(path)
+
+
+def write_parquet(
+    df: pd.DataFrame | gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Write (Geo)Parquet atomically; provenance goes into the schema metadata."""
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+        if provenance is not None:
+            table = pq.read_table(tmp)
+            meta = dict(table.schema.metadata or {})
+            meta[PROVENANCE_KEY] = json.dumps(provenance, ensure_ascii=False).encode()
+            pq.write_table(table.replace_schema_metadata(meta), tmp)
+    return Path(path)
+
+
+def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Provenance stored by :func:`write_parquet` or a CSV/HTML sidecar, or None."""
+    p = Path(path)
+    if p.suffix == ".parquet":
+        meta = pq.read_schema(p).metadata or {}
+        raw = meta.get(PROVENANCE_KEY)
+        return json.loads(raw) if raw else None
+    side = p.with_name(p.name + ".meta.json")
+    return json.loads(side.read_text(encoding="utf-8")) if side.exists() else None
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame | gpd.GeoDataFrame:
+    """Read a Parquet table written by :func:`write_parquet`, as GeoDataFrame when it has geometry."""
+    meta = pq.read_schema(path).metadata or {}
+    if b"geo" in meta:
+        return gpd.read_parquet(path)
+    return pd.read_parquet(path)
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    """Decode UTF-8 (with or without BOM), else Windows-1252, else latin-1."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8"), "utf-8-sig"
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "latin-1"
+
+
+def read_csv_text(
+    path: str | os.PathLike[str],
+    required: Sequence[str] = (),
+    *,
+    skiprows: int = 0,
+    dtype: Any = str,
+    sep: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Read a CSV whatever its encoding (UTF-8, BOM, latin-1) and separator (``,``, ``;``, tab).
+
+    All columns are read as strings unless ``dtype`` says otherwise, so that
+    commune codes keep their leading zeros. Returns the frame and a dict saying
+    which encoding and separator were found.
+
+    Raises :class:`InputFileError` naming the file for an empty file, a missing
+    required column, or a separator that leaves a single column.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, "file not found")
+    raw = p.read_bytes()
+    if not raw.strip():
+        raise InputFileError(p, "the file is empty")
+    text, encoding = _decode(raw)
+    lines = text.splitlines()
+    if len(lines) <= skiprows:
+        raise InputFileError(p, f"the file has {len(lines)} lines, fewer than the {skiprows} title lines expected")
+    header_line = lines[skiprows]
+    if sep is None:
+        try:
+            sep = csv.Sniffer().sniff(header_line, delimiters=";,\t|").delimiter
+        except csv.Error:
+            sep = ","
+    df = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skiprows, dtype=dtype, keep_default_na=False, na_values=[""])
+    df.columns = [str(c).strip() for c in df.columns]
+    if required:
+        missing = [c for c in required if c not in df.columns]
+        if missing:
+            hint = ""
+            if len(df.columns) == 1:
+                hint = f" (a single column was read: the separator '{sep}' does not match the file)"
+            raise InputFileError(p, f"missing required column(s) {missing}{hint}; columns found: {list(df.columns)[:12]}")
+    return df, {"encoding": encoding, "sep": sep}
+
+
+def parse_decimal(series: pd.Series) -> pd.Series:
+    """Numbers written with a decimal comma, spaces as thousand separators or '-' for none → float."""
+    s = series.astype("string").str.strip()
+    s = s.str.replace("\u202f", "", regex=False).str.replace("\xa0", "", regex=False).str.replace(" ", "", regex=False)
+    s = s.mask(s.isin(["-", "", "NA", "nan", "None"]))
+    s = s.str.replace(",", ".", regex=False)
+    return pd.to_numeric(s, errors="coerce").astype("float64")

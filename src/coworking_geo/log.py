@@ -1,0 +1,49 @@
+"""Logging set-up: one format for the library, and the rule's ``log:`` file under Snakemake."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from coworking_geo.errors import CoworkingGeoError
+
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def get_logger(name: str) -> logging.Logger:
+    """The package logger for module ``name``."""
+    return logging.getLogger(name)
+
+
+def setup_logging(logfile: str | None = None, level: int = logging.INFO) -> None:
+    """Send package messages to ``logfile`` (or stderr) with timestamps."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if logfile:
+        handlers.append(logging.FileHandler(logfile, mode="w", encoding="utf-8"))
+    logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
+    logging.captureWarnings(True)
+
+
+def setup_snakemake_logging(smk: Any) -> None:
+    """Route logging to the rule's first ``log:`` file."""
+    log = list(getattr(smk, "log", []) or [])
+    setup_logging(str(log[0]) if log else None)
+
+
+@contextlib.contextmanager
+def snakemake_script(smk: Any) -> Iterator[logging.Logger]:
+    """Set up logging for a rule's script and turn the package's errors into one clear line.
+
+    A :class:`CoworkingGeoError` is logged (to the rule's log and to stderr)
+    without a traceback and the script exits with status 1.
+    """
+    setup_snakemake_logging(smk)
+    logger = logging.getLogger(f"coworking_geo.rule.{getattr(smk, 'rule', 'script')}")
+    try:
+        yield logger
+    except CoworkingGeoError as exc:
+        logger.error("%s", exc)
+        raise SystemExit(1) from None

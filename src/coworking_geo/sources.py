@@ -1,0 +1,98 @@
+"""The catalogue of raw sources (``config/sources.yaml``) and the provenance it gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from coworking_geo import __version__
+from coworking_geo.errors import ConfigError
+
+DEMO_NOTE = "synthetic demo data"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a source: its name in ``data/raw/{source_id}/`` and how to fetch it."""
+
+    name: str
+    url: str | None = None
+    format: str = ""
+    mirror_only: bool = False
+    min_bytes: int = 0
+    sha256: str | None = None
+    convert_from: str | None = None
+    compress_download: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A raw dataset: publisher, vintage, licence and files."""
+
+    id: str
+    title: str
+    publisher: str
+    vintage: str
+    licence: str
+    page: str
+    theme: str
+    files: tuple[SourceFile, ...]
+    online_only: bool = False
+    alternative_urls: tuple[str, ...] = field(default_factory=tuple)
+
+    def citation(self) -> dict[str, str]:
+        """Short provenance record for outputs."""
+        return {"id": self.id, "title": self.title, "publisher": self.publisher,
+                "vintage": self.vintage, "licence": self.licence, "page": self.page}
+
+
+def load_sources(path: str | os.PathLike[str]) -> dict[str, Source]:
+    """Read ``sources.yaml`` into :class:`Source` objects keyed by id."""
+    data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    out: dict[str, Source] = {}
+    for sid, entry in data.items():
+        files = tuple(SourceFile(**f) for f in entry.get("files", []))
+        if not files:
+            raise ConfigError(f"{path}: source '{sid}' lists no files")
+        out[sid] = Source(
+            id=sid, title=entry["title"], publisher=entry["publisher"], vintage=str(entry["vintage"]),
+            licence=entry["licence"], page=entry["page"], theme=entry["theme"], files=files,
+            online_only=bool(entry.get("online_only", False)),
+            alternative_urls=tuple(entry.get("alternative_urls", [])),
+        )
+    return out
+
+
+def provenance(sources: dict[str, Source], ids: list[str], territory: str, title: str = "") -> dict[str, Any]:
+    """Provenance record for an output built from the sources ``ids``.
+
+    For the demo territory the sources are replaced by a single synthetic-data note.
+    """
+    if territory == "demo":
+        cited: list[dict[str, str]] = [{"id": "demo", "title": DEMO_NOTE, "publisher": "coworking-geo",
+                                        "vintage": "generated", "licence": "CC0"}]
+    else:
+        cited = [sources[i].citation() for i in ids]
+    return {
+        "title": title_for(title, territory),
+        "territory": territory,
+        "sources": cited,
+        "generated_by": f"coworking-geo {__version__}",
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def title_for(title: str, territory: str) -> str:
+    """Add the synthetic-data warning to a title when the territory is the demo."""
+    return f"{title} ({DEMO_NOTE})" if territory == "demo" and title else title
+
+
+def provenance_line(prov: dict[str, Any]) -> str:
+    """One human-readable line: 'Sources: X (publisher, vintage, licence); …'."""
+    parts = [f"{s['title']} ({s['publisher']}, {s['vintage']}, {s['licence']})" for s in prov["sources"]]
+    return "Sources : " + " ; ".join(parts)

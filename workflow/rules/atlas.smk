@@ -1,0 +1,1 @@
+# atlas rules: see docs/contract.md for the files they exchange.

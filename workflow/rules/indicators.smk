@@ -1,0 +1,1 @@
+# indicators rules: see docs/contract.md for the files they exchange.

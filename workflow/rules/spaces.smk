@@ -1,0 +1,1 @@
+# spaces rules: see docs/contract.md for the files they exchange.

@@ -1,0 +1,1 @@
+# territories rules: see docs/contract.md for the files they exchange.

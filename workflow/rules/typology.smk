@@ -1,0 +1,1 @@
+# typology rules: see docs/contract.md for the files they exchange.
