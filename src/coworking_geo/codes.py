@@ -32,13 +32,11 @@ def normalise_insee(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns the cleaned codes (NA where the code is unusable) and a fix label
     per row: '' (unchanged), 'zero_padded', 'cleaned' or 'invalid'.
     """
-    raw = series.astype("string")
+    raw = series.astype("string").fillna("")
     s = raw.str.strip().str.replace(r"\.0$", "", regex=True).str.upper()
-    fix = pd.Series("", index=series.index, dtype="string")
-    fix = fix.mask(s.ne(raw.fillna("")) & s.notna(), "cleaned")
-    short = s.str.fullmatch(r"\d{4}").fillna(False)
+    short = s.str.fullmatch(r"\d{4}").astype(bool)
     s = s.mask(short, "0" + s)
-    fix = fix.mask(short, "zero_padded")
-    valid = s.str.fullmatch(INSEE_RE.pattern).fillna(False) & s.ne("00000")
-    fix = fix.mask(~valid & raw.notna() & raw.str.strip().ne(""), "invalid")
+    valid = s.str.fullmatch(INSEE_RE.pattern).astype(bool) & s.ne("00000")
+    fix = pd.Series("", index=series.index, dtype="string")
+    fix = fix.mask(s.ne(raw), "cleaned").mask(short, "zero_padded").mask(~valid & raw.str.strip().ne(""), "invalid")
     return s.where(valid), fix

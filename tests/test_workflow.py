@@ -1,0 +1,81 @@
+"""The workflow as a user drives it: config validation, dry run, offline failure, an executor."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def _workflow_copy(repo: Path, dest: Path) -> Path:
+    """A clean copy of the workflow (Snakefile, config, rules, profiles) in ``dest``."""
+    shutil.copy(repo / "Snakefile", dest / "Snakefile")
+    for folder in ("config", "workflow", "profiles"):
+        shutil.copytree(repo / folder, dest / folder)
+    return dest
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(SNAKEMAKE + args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_unknown_config_key_fails_before_any_job_and_names_it(repo_root: Path) -> None:
+    res = _run(["-n", "--cores", "1", "--config", "clustering_method=kmeans"], repo_root)
+    assert res.returncode != 0
+    assert "clustering_method" in res.stdout + res.stderr
+
+
+def test_bad_territory_value_fails_and_names_the_key(repo_root: Path) -> None:
+    res = _run(["-n", "--cores", "1", "--config", "territory=dep-999"], repo_root)
+    assert res.returncode != 0
+    out = res.stdout + res.stderr
+    assert "territory" in out and "dep-999" in out
+
+
+def test_dry_run_of_the_demo_lists_the_jobs(repo_root: Path) -> None:
+    res = _run(["-n", "--cores", "1", "--config", "territory=demo"], repo_root)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = res.stdout + res.stderr
+    for rule in ("demo_sources", "build_communes", "build_spaces", "atlas"):
+        assert rule in out, f"rule {rule} missing from the demo's job list"
+
+
+def test_offline_without_mirror_fails_fast_with_the_ways_out(repo_root: Path, tmp_path: Path) -> None:
+    wf = _workflow_copy(repo_root, tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "COWORKING_GEO_MIRROR"}
+    env.update({"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"})  # no network
+    start = time.monotonic()
+    res = subprocess.run(SNAKEMAKE + ["--cores", "1", "--config", "territory=dep-61"], cwd=wf, env=env,
+                         capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - start
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert elapsed < 30, f"took {elapsed:.1f} s"
+    assert "cannot retrieve source '" in out
+    assert "https://" in out
+    assert "COWORKING_GEO_MIRROR" in out and "territory=demo" in out
+
+
+def test_lint_is_clean(repo_root: Path) -> None:
+    res = _run(["--lint"], repo_root)
+    assert "Lints for" not in res.stdout + res.stderr, (res.stdout + res.stderr)[-3000:]
+
+
+@pytest.mark.slow
+def test_jobs_run_through_the_cluster_generic_executor(repo_root: Path, tmp_path: Path) -> None:
+    wf = _workflow_copy(repo_root, tmp_path)
+    target = "data/processed/demo/communes.parquet"
+    res = _run(["--profile", "profiles/local-cluster", "--config", "territory=demo", target], wf, timeout=900)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    assert (wf / target).exists()
+    submissions = (wf / "logs" / "local-cluster" / "submissions.log").read_text().splitlines()
+    assert len(submissions) >= 2  # the demo sources and the communes, each submitted as a job
+    assert all(" submitted local-" in line for line in submissions)
