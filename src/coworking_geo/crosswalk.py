@@ -98,8 +98,7 @@ def build_crosswalk(decoupage: pd.DataFrame, source: str = "decoupage-administra
     allrows["rank"] = allrows["relation"].map(_PRECEDENCE)
     # An old code reaching several current communes (not through identity) was split.
     targets = allrows.groupby("old_code")["insee_code"].nunique()
-    is_identity = allrows.groupby("old_code")["relation"].agg(lambda r: (r == "identity").any())
-    split_codes = set(targets[(targets > 1) & ~is_identity].index)
+    split_codes = set(targets[targets > 1].index) - current
     allrows = allrows.sort_values(["old_code", "rank", "insee_code"])
     out = allrows.drop_duplicates("old_code", keep="first").copy()
     out.loc[out["old_code"].isin(split_codes), "relation"] = "split"
@@ -164,3 +163,44 @@ def resolution_summary(resolved: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame,
         bad.append(u)
     unresolved = pd.concat(bad, ignore_index=True) if bad else pd.DataFrame(columns=["code", "source", "reason", "rows"])
     return pd.DataFrame(rows), unresolved[["code", "source", "reason", "rows"]]
+
+
+def arcep_2018_codes(path: str | os.PathLike[str]) -> pd.Series:
+    """Commune codes (COG 2018) of ARCEP's 2018 T1 ``export/communes.csv`` (4 title lines)."""
+    from coworking_geo.io import read_csv_text
+
+    df, _ = read_csv_text(path, required=["Code commune"], skiprows=4)
+    return df["Code commune"]
+
+
+def cget_2019_codes(path: str | os.PathLike[str]) -> tuple[pd.Series, pd.Series]:
+    """``INSEECOM`` (COG 2018/2019) of the CGET 2019 list, and ``INSEEMETRO`` as a fallback.
+
+    ``INSEECOM`` is '0' in some rows; ``INSEEMETRO`` then still holds the
+    commune's code (it gives the whole commune, not the arrondissement).
+    """
+    from coworking_geo.io import read_csv_text
+
+    df, _ = read_csv_text(path, required=["INSEECOM"])
+    fallback = df["INSEEMETRO"] if "INSEEMETRO" in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
+    return df["INSEECOM"], fallback
+
+
+def resolve_with_fallback(codes: pd.Series, fallback: pd.Series, crosswalk: pd.DataFrame, *,
+                          fallback_name: str, non_communes: pd.Series | None = None) -> pd.DataFrame:
+    """:func:`resolve_codes` on ``codes``; rows left unresolved are resolved on ``fallback``.
+
+    Rows resolved through the fallback get ``fix = 'fallback_<fallback_name>'``.
+    """
+    res = resolve_codes(codes, crosswalk, non_communes=non_communes)
+    todo = res["insee_code"].isna() & fallback.notna()
+    if todo.any():
+        alt = resolve_codes(fallback[todo], crosswalk, non_communes=non_communes)
+        ok = alt["insee_code"].notna()
+        idx = alt.index[ok]
+        for col in ("insee_code", "relation", "summable"):
+            res.loc[idx, col] = alt.loc[idx, col]
+        res.loc[idx, "reason"] = pd.NA
+        res.loc[idx, "fix"] = f"fallback_{fallback_name}"
+        log.info("%d codes resolved through the fallback column %s", int(ok.sum()), fallback_name)
+    return res

@@ -1,5 +1,6 @@
-# Helpers shared by every rule file: territory, paths and the source catalogue.
+# Helpers shared by the workflow: territory, paths and the source catalogue.
 
+import os
 import sys
 from pathlib import Path
 

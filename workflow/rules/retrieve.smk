@@ -37,7 +37,7 @@ rule demo_sources:
     params:
         seed=config["demo"]["seed"],
         n_communes=config["demo"]["n_communes"],
-        out_root="data/raw/demo",
+        out_root=lambda w, output: os.path.commonpath(output),
     log:
         "logs/demo/demo_sources.log",
     benchmark:

@@ -1,0 +1,112 @@
+"""Benchmark the workflow end to end from a cold start, per case.
+
+    python benchmarks/run_workflow.py                      # demo only
+    python benchmarks/run_workflow.py demo dep-61 france   # real cases need COWORKING_GEO_MIRROR
+    python benchmarks/run_workflow.py stress               # synthetic France-scale case
+
+Each case runs in a fresh copy of the workflow (nothing built, raw files copied
+again), so the time is a cold start. The script prints the wall time, the
+per-rule wall time and peak memory read from Snakemake's ``benchmark:`` files,
+the time needed merely to read the case's raw inputs and the ratio of the two,
+and appends everything to ``benchmarks/out/workflow.csv`` so runs can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+TARGETS = {"demo": 60.0, "dep-61": 120.0, "france": 180.0, "stress": 600.0}
+STRESS_CONFIG = ["territory=demo", "demo={seed: 7, n_communes: 35000, n_spaces: 20000, n_flows: 1000000}"]
+
+
+def workflow_copy(dest: Path) -> None:
+    shutil.copy(REPO / "Snakefile", dest / "Snakefile")
+    for folder in ("config", "workflow", "profiles"):
+        shutil.copytree(REPO / folder, dest / folder)
+
+
+def read_inputs_seconds(workdir: Path) -> float:
+    """Seconds to read every raw file of the run once, with the usual readers (no processing)."""
+    import geopandas as gpd
+    import rasterio
+
+    start = time.perf_counter()
+    for path in sorted((workdir / "data" / "raw").rglob("*")):
+        if not path.is_file() or path.name == "MANIFEST.json":
+            continue
+        if path.suffix == ".gpkg":
+            gpd.read_file(path, use_arrow=True)
+        elif path.suffix == ".tif":
+            with rasterio.open(path) as src:
+                src.read(1)
+        elif path.suffix in (".csv", ".gz", ".zip", ".geojson"):
+            path.read_bytes() if path.suffix != ".geojson" else gpd.read_file(path, use_arrow=True)
+    return time.perf_counter() - start
+
+
+def rule_benchmarks(workdir: Path) -> pd.DataFrame:
+    rows = []
+    for tsv in sorted((workdir / "benchmarks" / "out").rglob("*.tsv")):
+        b = pd.read_csv(tsv, sep="\t")
+        rows.append({"rule": tsv.stem, "seconds": float(b["s"].iloc[0]), "max_rss_mb": float(b["max_rss"].iloc[0])})
+    return pd.DataFrame(rows).sort_values("seconds", ascending=False)
+
+
+def run_case(case: str, cores: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix=f"bench-{case}-") as tmp:
+        workdir = Path(tmp)
+        workflow_copy(workdir)
+        config = STRESS_CONFIG if case == "stress" else [f"territory={case}"]
+        cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--config", *config]
+        start = time.perf_counter()
+        res = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=os.environ.copy())
+        wall = time.perf_counter() - start
+        if res.returncode != 0:
+            print(res.stderr[-4000:], file=sys.stderr)
+            raise SystemExit(f"case {case}: the workflow failed")
+        rules = rule_benchmarks(workdir)
+        read_s = read_inputs_seconds(workdir)
+    print(f"\n== {case}: {wall:.1f} s wall (target {TARGETS[case]:.0f} s, ratio {wall / TARGETS[case]:.2f}); "
+          f"reading the inputs alone: {read_s:.1f} s; total / read = {wall / read_s:.1f}")
+    print(f"   peak memory of a rule: {rules.max_rss_mb.max():.0f} MB")
+    print(rules.head(12).to_string(index=False))
+    return {"case": case, "wall_s": round(wall, 2), "target_s": TARGETS[case], "read_inputs_s": round(read_s, 2),
+            "total_over_read": round(wall / read_s, 1), "peak_rule_rss_mb": round(rules.max_rss_mb.max(), 1),
+            "slowest_rule": rules.rule.iloc[0], "slowest_rule_s": round(rules.seconds.iloc[0], 2),
+            "rules": ";".join(f"{r.rule}={r.seconds:.1f}s/{r.max_rss_mb:.0f}MB" for r in rules.itertuples())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cases", nargs="*", default=["demo"], choices=sorted(TARGETS))
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "workflow.csv")
+    args = parser.parse_args()
+    if any(c not in ("demo", "stress") for c in args.cases) and not os.environ.get("COWORKING_GEO_MIRROR"):
+        raise SystemExit("real cases need COWORKING_GEO_MIRROR (e.g. COWORKING_GEO_MIRROR=../shared/data)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().isoformat(timespec="seconds")
+    rows = [{"when": stamp, **run_case(c, args.cores)} for c in args.cases]
+    new = not args.out.exists()
+    with args.out.open("a", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nappended to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
