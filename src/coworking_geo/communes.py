@@ -11,7 +11,9 @@ EPSG:4326.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -121,7 +123,7 @@ def read_communes(path: str | os.PathLike[str], source: str = "ign_admin_express
         "name": gdf["NOM"].astype("string"),
         "dep_code": gdf["INSEE_DEP"].astype("string").str.strip(),
         "reg_code": gdf["INSEE_REG"].astype("string").str.strip().str.zfill(2),
-        "epci_code": epci.mask(epci.isin(NO_EPCI) | epci.isna()),
+        "epci_code": epci.mask(epci.isin(NO_EPCI) | epci.isna()).astype("string"),
         "population": pop.astype("int64"),
     }, geometry=geom.values, crs="EPSG:4326")
     stats = {"communes": len(out), "geometries_repaired": n_repaired, "geometries_missing": n_missing,
@@ -146,16 +148,16 @@ def match_to_communes(codes: pd.Series, current: pd.Series, crosswalk: pd.DataFr
         _issues(res.loc[res["fix"].eq("zero_padded"), "code"], source, "fixed",
                 "lost leading zero restored → " + res.loc[res["fix"].eq("zero_padded"), "insee_code"].fillna("?")),
     ]
-    former = insee.notna() & res["relation"].ne("identity")
+    former = (insee.notna() & res["relation"].ne("identity")).fillna(False).astype(bool)
     issues.append(_issues(res.loc[former, "code"], source, "fixed",
                           "former code (" + res.loc[former, "relation"] + ") → " + insee[former]))
-    out_of_list = res["insee_code"].notna() & insee.isna()
+    out_of_list = (res["insee_code"].notna() & insee.isna()).astype(bool)
     issues.append(_issues(res.loc[out_of_list, "code"], source, "unmatched",
                           "commune outside the communes file: " + res.loc[out_of_list, "insee_code"]))
     unmatched = res["insee_code"].isna()
     issues.append(_issues(res.loc[unmatched, "code"], source, "unmatched", res.loc[unmatched, "reason"]))
     # Keep one row per current commune: a direct (identity) row wins over a former code.
-    order = pd.DataFrame({"insee": insee, "rank": (~res["relation"].eq("identity")).astype(int),
+    order = pd.DataFrame({"insee": insee, "rank": (~res["relation"].eq("identity").fillna(False)).astype(int),
                           "pos": np.arange(len(insee))}, index=codes.index)
     order = order[order["insee"].notna()].sort_values(["insee", "rank", "pos"])
     dup_idx = order.index[order["insee"].duplicated(keep="first")]
@@ -288,3 +290,57 @@ def read_admin_layer(path: str | os.PathLike[str], level: str) -> gpd.GeoDataFra
     if n:
         log.info("%s: %d polygon(s) repaired with make_valid", path, n)
     return out.sort_values(key).reset_index(drop=True)
+
+
+COMMUNE_COLUMNS = [
+    "insee_code", "name", "dep_code", "reg_code", "epci_code", "epci_nature", "population", "population_year",
+    "density_level", "density_class", "aav_code", "aav_name", "aav_category", "aav_size_class", "uu_code",
+    "metropolis", "acv", "pvd", "village_avenir", "territory_class", "geometry",
+]
+
+
+def assemble_communes(communes: gpd.GeoDataFrame, density: pd.DataFrame, aav: pd.DataFrame,
+                      epci_nature: pd.Series, programmes: Mapping[str, pd.Series], population_year: int,
+                      rules: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    """Join the attributes onto the commune polygons and classify them (columns of docs/contract.md).
+
+    ``programmes`` maps acv / pvd / village_avenir to boolean series indexed by
+    commune code. One row per commune in, one row out.
+    """
+    from coworking_geo.classify import density_class, is_metropolis, territory_class
+
+    out = communes.merge(density, on="insee_code", how="left", validate="1:1")
+    out = out.merge(aav, on="insee_code", how="left", validate="1:1")
+    out["epci_nature"] = out["epci_code"].map(epci_nature).astype("string")
+    out["population_year"] = int(population_year)
+    out["density_class"] = density_class(out["density_level"])
+    out["metropolis"] = is_metropolis(out["epci_nature"])
+    for name in ("acv", "pvd", "village_avenir"):
+        member = programmes.get(name)
+        out[name] = (out["insee_code"].map(member).fillna(False).astype(bool) if member is not None
+                     else False)
+    out["territory_class"] = territory_class(out, rules)
+    if len(out) != len(communes):
+        raise AssertionError("a join changed the number of communes")
+    n_nature = int(out["epci_code"].notna().sum() - out["epci_nature"].notna().sum())
+    if n_nature:
+        log.warning("%d commune(s) have an EPCI code without a known nature", n_nature)
+    return gpd.GeoDataFrame(out[COMMUNE_COLUMNS], geometry="geometry", crs="EPSG:4326")
+
+
+def counts_by(communes: pd.DataFrame, key: str, order: list[str] | None = None,
+              labels: pd.Series | None = None) -> pd.DataFrame:
+    """Communes and population by ``key``, with shares (0–1) and a total row."""
+    g = communes.groupby(key, dropna=False).agg(communes=("insee_code", "size"), population=("population", "sum"))
+    if order is not None:
+        g = g.reindex([o for o in order if o in g.index] + [i for i in g.index if i not in order], fill_value=0)
+    g = g.reset_index()
+    g[key] = g[key].astype("string").fillna("(none)")
+    if labels is not None:
+        g.insert(1, labels.name or "name", g[key].map(labels))
+    g["communes_share"] = (g["communes"] / g["communes"].sum()).round(4)
+    g["population_share"] = (g["population"] / max(int(g["population"].sum()), 1)).round(4)
+    total = {c: "" for c in g.columns}
+    total.update({key: "total", "communes": int(g["communes"].sum()), "population": int(g["population"].sum()),
+                  "communes_share": 1.0, "population_share": 1.0})
+    return pd.concat([g, pd.DataFrame([total])], ignore_index=True)

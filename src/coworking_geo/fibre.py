@@ -187,6 +187,7 @@ def build_fibre(communes: pd.DataFrame, crosswalk: pd.DataFrame,
             "source_premises_outside_communes": float(summed.loc[~in_terr, "premises"].sum() + unmatched["premises"].sum()),
             "source_ftth_outside_communes": float(summed.loc[~in_terr, "ftth"].sum() + unmatched["ftth"].sum()),
             "source_codes_unmatched": len(unmatched),
+            "source_shares_over_100": int((df["ftth"] > df["premises"]).sum()),
         })
         if len(unmatched):
             log.warning("fibre %s: %d source code(s) match no current commune (premises %.0f): %s", v, len(unmatched),

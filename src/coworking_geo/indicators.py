@@ -30,9 +30,9 @@ def carry_codes(codes: pd.Series, crosswalk: pd.DataFrame, current_codes: pd.Ind
     mapped = cw.reindex(s)
     out = pd.DataFrame({
         "code": s.to_numpy(),
-        "insee_code": s.where(is_current, mapped["insee_code"].to_numpy()).astype("string"),
-        "relation": pd.Series(mapped["relation"].to_numpy(), dtype="string").where(~is_current, "current"),
-        "summable": pd.Series(mapped["summable"].to_numpy(), dtype="boolean").mask(is_current, True),
+        "insee_code": s.where(is_current, mapped["insee_code"].to_numpy()).astype("string").to_numpy(),
+        "relation": pd.Series(mapped["relation"].to_numpy(), dtype="string").where(~is_current, "current").to_numpy(),
+        "summable": pd.Series(mapped["summable"].to_numpy(), dtype="boolean").mask(is_current, True).to_numpy(),
     }, index=codes.index)
     # A mapped code must land on a commune of today's list.
     out["insee_code"] = out["insee_code"].where(out["insee_code"].isin(current))

@@ -1,9 +1,10 @@
 """Where to open the next places: under-served territories and location-allocation.
 
-Distances are great-circle kilometres on a sphere of radius 6371.0088 km,
-computed as chords between 3-D unit-sphere points in a scipy cKDTree (exact
-great-circle distances; Lambert-93 distances differ by its scale error, below
-0.3 % in metropolitan France, and this also holds overseas).
+Distances are great-circle kilometres (``coworking_geo.geodesy``, sphere of
+radius 6371.0088 km), computed as chords between Earth-centred points in a
+scipy cKDTree: exact great-circle distances, the same formula in metropolitan
+France and overseas (Lambert-93 distances differ from them by its scale error,
+below 0.3 % in metropolitan France).
 
 Location-allocation is the maximal covering location problem (MCLP): choose N
 candidate sites maximising the demand (long commuters or population) that lies
@@ -24,27 +25,26 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from coworking_geo.errors import ConfigError
+from coworking_geo.geodesy import arc_to_chord_km, chord_to_arc_km, to_ecef_km
 from coworking_geo.log import get_logger
 
 LOG = get_logger(__name__)
-EARTH_RADIUS_KM = 6371.0088
 FIBRE_RE = re.compile(r"^ftth_share_(?!change$|over_100)(.+)$")
 
 
 def sphere_xyz(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> np.ndarray:
-    """3-D coordinates in km of points given in degrees (EPSG:4326) on the sphere."""
-    lo, la = np.radians(np.asarray(lon, dtype=float)), np.radians(np.asarray(lat, dtype=float))
-    return EARTH_RADIUS_KM * np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    """3-D Earth-centred coordinates in km of points given in degrees (EPSG:4326), on the sphere."""
+    return to_ecef_km(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
 
 
 def chord_to_km(chord: np.ndarray | float) -> np.ndarray:
-    """Great-circle km from chord length in km."""
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord) / (2 * EARTH_RADIUS_KM), 0, 1))
+    """Great-circle km from a chord length in km."""
+    return chord_to_arc_km(np.asarray(chord))
 
 
 def km_to_chord(km: float) -> float:
     """Chord length in km of a great-circle distance in km."""
-    return float(2 * EARTH_RADIUS_KM * np.sin(km / (2 * EARTH_RADIUS_KM)))
+    return arc_to_chord_km(km)
 
 
 def nearest_km(from_lon: pd.Series, from_lat: pd.Series, to_lon: pd.Series, to_lat: pd.Series,

@@ -1,1 +1,79 @@
 # spaces rules: see docs/contract.md for the files they exchange.
+
+
+# Configured spaces sources with their raw files and vintage (plain dicts, passed as params).
+SPACE_ENTRIES = [
+    dict(
+        e,
+        files=[e["path"]] if e["kind"] == "generic_csv" else raw_files(e["id"]),
+        vintage=e.get("vintage", "") if e["kind"] == "generic_csv" else SOURCES[e["id"]].vintage,
+    )
+    for e in space_sources()
+]
+PROGRAMME_ENTRIES = [
+    {"id": e["id"], "kind": e["kind"], "file": raw(e["id"])} for e in config["spaces"]["programmes"]
+]
+
+
+rule spaces_register:
+    message:
+        "Building the register of spaces for {params.territory}: read, repair, locate, de-duplicate"
+    input:
+        sources=space_source_files(),
+        programmes=[e["file"] for e in PROGRAMME_ENTRIES],
+        polygons=raw("ign_admin_express_communes", "communes_cog2024_simplifiees.gpkg"),
+        communes=f"{PROC}/communes.parquet",
+        crosswalk=f"{PROC}/commune_crosswalk.parquet",
+        sources_yaml=SOURCES_YAML,
+    output:
+        spaces=f"{PROC}/spaces.parquet",
+        programmes=f"{PROC}/programmes.parquet",
+        quality=f"{RES}/tables/spaces_quality.csv",
+        rejected=f"{RES}/tables/spaces_rejected.csv",
+        fixes=f"{RES}/tables/spaces_fixes.csv",
+        links=f"{RES}/tables/programme_links.csv",
+    params:
+        territory=TERRITORY.spec,
+        sources=SPACE_ENTRIES,
+        programmes=PROGRAMME_ENTRIES,
+        thresholds={
+            "duplicate_distance_m": config["spaces"]["duplicate_distance_m"],
+            "duplicate_same_commune_m": config["spaces"]["duplicate_same_commune_m"],
+            "border_tolerance_m": config["spaces"]["border_tolerance_m"],
+            "offshore_tolerance_m": config["spaces"]["offshore_tolerance_m"],
+            "well_geocoded_precision": config["spaces"]["well_geocoded_precision"],
+        },
+        programme_similarity=config["spaces"]["programme_name_similarity"],
+    log:
+        f"{LOGS}/spaces/spaces_register.log",
+    benchmark:
+        f"{BENCH}/spaces/spaces_register.tsv"
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/spaces_register.py"
+
+
+rule spaces_mission_shares:
+    message:
+        "Recomputing the 2018 mission's published shares for {params.territory}"
+    input:
+        spaces=f"{PROC}/spaces.parquet",
+        communes=f"{PROC}/communes.parquet",
+        sources_yaml=SOURCES_YAML,
+    output:
+        f"{RES}/tables/mission_shares.csv",
+    params:
+        territory=TERRITORY.spec,
+    log:
+        f"{LOGS}/spaces/spaces_mission_shares.log",
+    benchmark:
+        f"{BENCH}/spaces/spaces_mission_shares.tsv"
+    resources:
+        mem_mb=1000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/spaces_mission_shares.py"

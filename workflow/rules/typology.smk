@@ -1,1 +1,185 @@
-# typology rules: see docs/contract.md for the files they exchange.
+# typology rules: models of spaces, profiles of territories, siting of new places.
+# See docs/contract.md for the files they exchange and docs/typology.md for the
+# methods, thresholds and naming rules. Each stage is its own rule, so changing a
+# clustering parameter re-runs only that clustering rule.
+
+TYPO = config["typology"]
+SITING = config["siting"]
+TERRITORY_SOURCE_IDS = ["ign_admin_express_communes", "insee_grille_densite", "insee_appartenance_geo"]
+TYPOLOGY_SOURCE_IDS = (
+    TERRITORY_SOURCE_IDS
+    + [e["id"] for e in space_sources() if e["kind"] != "generic_csv"]
+    + list(config["indicators"]["fibre_sources"])
+    + commuting_sources()
+)
+CENSUS = next((e for e in space_sources() if e["kind"] == "ftl_census"), None)
+
+
+# every output of the typology stage for the configured territory
+TYPOLOGY_TARGETS = [
+    f"{PROC}/space_models.parquet",
+    f"{PROC}/territory_profiles.parquet",
+    f"{RES}/tables/priority_territories.csv",
+    f"{RES}/tables/proposed_sites.csv",
+] + ([f"{PROC}/space_economic_models.parquet"] if CENSUS is not None else [])
+
+
+rule typology_all:
+    message:
+        "Typology stage for {params.territory}: space models, territory profiles, priority territories and sites"
+    input:
+        TYPOLOGY_TARGETS,
+    params:
+        territory=TERRITORY.spec,
+
+
+rule typology_space_models:
+    message:
+        "Clustering the spaces of {params.territory} into models ({params.method}, k {params.k_min}-{params.k_max})"
+    input:
+        sources_yaml=SOURCES_YAML,
+        spaces=f"{PROC}/spaces.parquet",
+        communes=f"{PROC}/communes.parquet",
+        indicators=f"{PROC}/indicators.parquet",
+    output:
+        models=f"{PROC}/space_models.parquet",
+        scores=f"{RES}/tables/space_model_scores.csv",
+        profiles=f"{RES}/tables/space_model_profiles.csv",
+        stability=f"{RES}/tables/space_model_stability.csv",
+        cross=f"{RES}/tables/space_models_by_territory_class.csv",
+    params:
+        territory=TERRITORY.spec,
+        source_ids=TYPOLOGY_SOURCE_IDS,
+        method=TYPO["method"],
+        k_min=TYPO["k_min"],
+        k_max=TYPO["k_max"],
+        seed=TYPO["seed"],
+        bootstrap=TYPO["bootstrap"],
+        around_km=TYPO["around_km"],
+        min_feature_coverage=TYPO["min_feature_coverage"],
+        silhouette_sample=TYPO["silhouette_sample"],
+        bootstrap_max_points=TYPO["bootstrap_max_points"],
+        hdbscan_min_cluster_size=TYPO["hdbscan_min_cluster_size"],
+    log:
+        f"{LOGS}/typology/space_models.log",
+    benchmark:
+        f"{BENCH}/typology/space_models.tsv"
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/typology_space_models.py"
+
+
+rule typology_territory_profiles:
+    message:
+        "Profiles of the {params.unit}s of {params.territory} ({params.method}, k={params.k})"
+    input:
+        sources_yaml=SOURCES_YAML,
+        spaces=f"{PROC}/spaces.parquet",
+        communes=f"{PROC}/communes.parquet",
+        indicators=f"{PROC}/indicators.parquet",
+    output:
+        profiles=f"{PROC}/territory_profiles.parquet",
+        scores=f"{RES}/tables/territory_profile_scores.csv",
+        summary=f"{RES}/tables/territory_profiles_summary.csv",
+    params:
+        territory=TERRITORY.spec,
+        source_ids=TYPOLOGY_SOURCE_IDS,
+        unit=TYPO["territory_unit"],
+        method=TYPO["territory_method"],
+        k=TYPO["territory_k"],
+        k_min=TYPO["k_min"],
+        k_max=TYPO["k_max"],
+        seed=TYPO["seed"],
+        bootstrap=TYPO["bootstrap"],
+        min_feature_coverage=TYPO["min_feature_coverage"],
+        silhouette_sample=TYPO["silhouette_sample"],
+        bootstrap_max_points=TYPO["bootstrap_max_points"],
+        spatial=TYPO["territory_spatial"],
+    log:
+        f"{LOGS}/typology/territory_profiles.log",
+    benchmark:
+        f"{BENCH}/typology/territory_profiles.tsv"
+    resources:
+        mem_mb=3000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/typology_territory_profiles.py"
+
+
+rule typology_siting:
+    message:
+        "Under-served territories and {params.n_new_sites} proposed sites for {params.territory} "
+        "(coverage {params.coverage_km} km, objective {params.objective})"
+    input:
+        sources_yaml=SOURCES_YAML,
+        spaces=f"{PROC}/spaces.parquet",
+        communes=f"{PROC}/communes.parquet",
+        indicators=f"{PROC}/indicators.parquet",
+    output:
+        priority=f"{RES}/tables/priority_territories.csv",
+        sites=f"{RES}/tables/proposed_sites.csv",
+        summary=f"{RES}/tables/proposed_sites_summary.csv",
+    params:
+        territory=TERRITORY.spec,
+        source_ids=TYPOLOGY_SOURCE_IDS,
+        uncovered_km=SITING["uncovered_km"],
+        n_new_sites=SITING["n_new_sites"],
+        coverage_km=SITING["coverage_km"],
+        objective=SITING["objective"],
+        top_n=SITING["top_n"],
+        min_fibre_share=SITING["min_fibre_share"],
+        exact_max_candidates=SITING["exact_max_candidates"],
+        time_limit_s=SITING["solver_time_limit_s"],
+    log:
+        f"{LOGS}/typology/siting.log",
+    benchmark:
+        f"{BENCH}/typology/siting.tsv"
+    resources:
+        mem_mb=3000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/typology_siting.py"
+
+
+if CENSUS is not None:
+
+    rule typology_economic_models:
+        message:
+            "Economic and governance models of the {params.census_id} places ({params.method})"
+        input:
+            sources_yaml=SOURCES_YAML,
+            spaces=f"{PROC}/spaces.parquet",
+            census=raw_files(CENSUS["id"]),
+        output:
+            models=f"{PROC}/space_economic_models.parquet",
+            scores=f"{RES}/tables/space_economic_model_scores.csv",
+            profiles=f"{RES}/tables/space_economic_model_profiles.csv",
+            groups=f"{RES}/tables/space_economic_feature_groups.csv",
+        params:
+            territory=TERRITORY.spec,
+            census_id=CENSUS["id"],
+            census_year=int("".join(ch for ch in CENSUS["id"] if ch.isdigit())[-4:] or 2023),
+            method=TYPO["method"],
+            k_min=TYPO["k_min"],
+            k_max=TYPO["k_max"],
+            seed=TYPO["seed"],
+            bootstrap=TYPO["bootstrap"],
+            min_feature_coverage=TYPO["min_feature_coverage"],
+            silhouette_sample=TYPO["silhouette_sample"],
+            bootstrap_max_points=TYPO["bootstrap_max_points"],
+            hdbscan_min_cluster_size=TYPO["hdbscan_min_cluster_size"],
+        log:
+            f"{LOGS}/typology/economic_models.log",
+        benchmark:
+            f"{BENCH}/typology/economic_models.tsv"
+        resources:
+            mem_mb=1500,
+        conda:
+            "../envs/coworking-geo.yaml"
+        script:
+            "../scripts/typology_economic_models.py"

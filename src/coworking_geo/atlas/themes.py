@@ -9,6 +9,7 @@ Labels are in French, as read by the maps' users.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,7 +144,7 @@ def vintage_label(col: str) -> str:
     v = col.removeprefix("ftth_share_")
     if v == "latest":
         return "dernier trimestre"
-    return v.upper().replace("T", " T") if "t" in v else v
+    return re.sub(r"^(\d{4})[tT](\d)$", r"\1 T\2", v)
 
 
 def territory_class_layer(communes: pd.DataFrame) -> ThemeLayer:
@@ -269,7 +270,7 @@ def spaces_count_layer(communes: pd.DataFrame, spaces: pd.DataFrame) -> ThemeLay
     n = spaces["insee_code"].dropna().value_counts()
     v = communes["insee_code"].map(n).set_axis(communes["insee_code"].values)
     v = v[v > 0]
-    colours, legend = classify(v, [1, 2, 4, 10, np.inf], ["1", "2 ou 3", "4 à 9", "10 et plus"], "Greys")
+    colours, legend = classify(v, [1, 2, 4, 10, np.inf], ["1", "2 ou 3", "4 à 9", "10 et plus"], "YlGn")
     return ThemeLayer("spaces", "Espaces de coworking et tiers-lieux", "Espaces", "Communes (nombre d'espaces)",
                       colours, _fmt(v, lambda x: fr_number(x)), legend, ("spaces",))
 

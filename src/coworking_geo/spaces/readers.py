@@ -74,7 +74,11 @@ def read_source_csv(path: str | os.PathLike[str], required: Sequence[str]) -> tu
     returned notes; a file whose text shows mojibake (UTF-8 read twice, or bytes
     that decode to replacement characters) raises :class:`InputFileError`.
     """
-    df, info = read_csv_text(path, required=required)
+    try:
+        df, info = read_csv_text(path, required=required)
+    except pd.errors.ParserError as exc:
+        raise InputFileError(path, f"malformed CSV, rows with too many fields "
+                                   f"(an unquoted separator, e.g. a decimal comma in a comma-separated file?): {exc}") from None
     df, dropped = drop_personal(df)
     notes: dict[str, Any] = {"file": str(path), **info, "personal_columns_dropped": dropped}
     if dropped:
@@ -147,6 +151,7 @@ def read_cget_2019(files: Sequence[str | os.PathLike[str]], source: str, vintage
         declared_insee=df["INSEECOM"], lat_raw=df["LAT"], lon_raw=df["LONG"], geocode_score=score,
         metro_source=df.get("METRO"),
     )
+    out["precision_rescaled"] = rescaled.to_numpy() if rescaled is not None else False
     return out, notes
 
 

@@ -1,0 +1,285 @@
+"""Assemble the atlas maps: one self-contained HTML page per theme.
+
+The themes (file ``atlas/<key>.html``) are listed in :data:`THEMES`. Commune
+polygons come simplified (:mod:`coworking_geo.atlas.simplify`), EPSG:4326.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from coworking_geo.atlas import maps, themes
+from coworking_geo.atlas.themes import LegendItem, ThemeLayer
+from coworking_geo.sources import Source, provenance, provenance_line, title_for
+
+# key -> short description (French) for the index page
+THEMES: dict[str, str] = {
+    "spaces": "Espaces de coworking et tiers-lieux, colorés par modèle ; Fabriques de territoire et "
+              "Manufactures de proximité",
+    "territory_class": "Classe de territoire de chaque commune (métropole, ville moyenne, petite ville, "
+                       "périurbain, rural)",
+    "fibre_share": "Part des locaux raccordables à la fibre (FttH), dernier millésime",
+    "fibre_change": "Évolution de la part des locaux raccordables FttH entre millésimes",
+    "commuting_share": "Part des actifs occupés travaillant hors de leur commune de résidence",
+    "long_commuters": "Nombre d'actifs faisant un long trajet domicile-travail",
+    "access_distance": "Distance pondérée par la population à l'espace le plus proche",
+    "access_2sfca": "Score d'accessibilité aux espaces (méthode 2SFCA)",
+    "territory_profiles": "Profils de territoires issus de la typologie",
+    "priority": "Territoires prioritaires et nouveaux lieux proposés",
+}
+
+TYPE_LABELS = {"coworking": "coworking", "fablab": "fablab", "atelier": "atelier partagé",
+               "nourricier": "tiers-lieu nourricier", "culturel": "tiers-lieu culturel",
+               "numerique": "espace numérique", "autre": "autre"}
+PROGRAMME_STYLE = {"fabrique": ("Fabriques de territoire", "#e66101"),
+                   "manufacture": ("Manufactures de proximité", "#5e3c99")}
+SITE_COLOUR = "#d7191c"
+
+
+@dataclass
+class AtlasInputs:
+    """Everything the maps read. ``communes``/``departements`` simplified, EPSG:4326."""
+
+    communes: gpd.GeoDataFrame
+    departements: gpd.GeoDataFrame
+    indicators: pd.DataFrame
+    spaces: gpd.GeoDataFrame
+    space_models: pd.DataFrame
+    programmes: gpd.GeoDataFrame
+    profiles: pd.DataFrame
+    priority: pd.DataFrame
+    sites: pd.DataFrame
+    long_commute_km: float = 20.0
+    precision: int = 4
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def theme_layer(key: str, inp: AtlasInputs) -> ThemeLayer:
+    """The :class:`ThemeLayer` of theme ``key``."""
+    c, ind = inp.communes, inp.indicators
+    builders = {
+        "spaces": lambda: themes.spaces_count_layer(c, inp.spaces),
+        "territory_class": lambda: themes.territory_class_layer(c),
+        "fibre_share": lambda: themes.fibre_share_layer(c, ind),
+        "fibre_change": lambda: themes.fibre_change_layer(c, ind),
+        "commuting_share": lambda: themes.commuting_share_layer(c, ind),
+        "long_commuters": lambda: themes.long_commuters_layer(c, ind, inp.long_commute_km),
+        "access_distance": lambda: themes.distance_layer(c, ind),
+        "access_2sfca": lambda: themes.access_2sfca_layer(c, ind),
+        "territory_profiles": lambda: themes.profiles_layer(c, inp.profiles),
+        "priority": lambda: themes.priority_layer(c, inp.priority),
+    }
+    return builders[key]()
+
+
+def model_colours(space_models: pd.DataFrame) -> dict[str, str]:
+    """Model name → colour, in model_id order."""
+    sm = space_models.dropna(subset=["model_name"])
+    order = sm.sort_values("model_id")["model_name"].astype(str).drop_duplicates().tolist() \
+        if "model_id" in sm else sorted(sm["model_name"].astype(str).unique())
+    return dict(zip(order, themes.qualitative(len(order)), strict=True))
+
+
+def _types_fr(types: pd.Series) -> pd.Series:
+    return types.fillna("").astype(str).map(
+        lambda t: ", ".join(TYPE_LABELS.get(x.strip(), x.strip()) for x in t.split(";") if x.strip()))
+
+
+def space_points(inp: AtlasInputs) -> tuple[list[list[Any]], list[LegendItem]]:
+    """Marker rows for the spaces, coloured by model; popup gives name, type, commune, model, source."""
+    s = pd.DataFrame(inp.spaces.drop(columns="geometry", errors="ignore"))
+    s = s.merge(inp.space_models[["space_id", "model_name"]], on="space_id", how="left")
+    names = inp.communes.set_index("insee_code")["name"]
+    s["commune"] = s["insee_code"].map(names)
+    colours = model_colours(inp.space_models)
+    s["model_name"] = s["model_name"].astype("string").fillna("Non classé")
+    s["colour"] = s["model_name"].map(colours).fillna(themes.MISSING_COLOUR)
+    lat = pd.to_numeric(s["lat"], errors="coerce")
+    lon = pd.to_numeric(s["lon"], errors="coerce")
+    ok = lat.notna() & lon.notna()
+    s, lat, lon = s[ok], lat[ok].round(5), lon[ok].round(5)
+    types = _types_fr(s["types"])
+    pts = [[la, lo, col, maps.popup_html(str(n), {"Type": t, "Commune": f"{cm} ({ic})" if pd.notna(cm) else ic,
+                                                  "Modèle": mo, "Source": src}), str(n)]
+           for la, lo, col, n, t, cm, ic, mo, src in zip(lat, lon, s["colour"], s["name"], types, s["commune"],
+                                                         s["insee_code"], s["model_name"], s["source"], strict=True)]
+    legend = [LegendItem(c, n) for n, c in colours.items()]
+    if (s["colour"] == themes.MISSING_COLOUR).any():
+        legend.append(LegendItem(themes.MISSING_COLOUR, "Non classé"))
+    return pts, legend
+
+
+def programme_points(inp: AtlasInputs, kind: str) -> list[list[Any]]:
+    """Marker rows for the laureates of one programme (``fabrique`` or ``manufacture``)."""
+    p = inp.programmes
+    p = p[p["programme"].astype(str).str.lower().str.startswith(kind[:6]) & ~p.geometry.is_empty & p.geometry.notna()]
+    names = inp.communes.set_index("insee_code")["name"]
+    label, colour = PROGRAMME_STYLE[kind]
+    lat, lon = shapely.get_y(p.geometry.values).round(5), shapely.get_x(p.geometry.values).round(5)
+    return [[la, lo, colour, maps.popup_html(str(n), {"Programme": label, "Commune": f"{names.get(ic, '')} ({ic})"}),
+             f"{label} : {n}"] for la, lo, n, ic in zip(lat, lon, p["name"], p["insee_code"], strict=True)]
+
+
+def site_points(inp: AtlasInputs) -> list[list[Any]]:
+    """Marker rows for the proposed new places (lon/lat columns, else the commune's inner point)."""
+    s = inp.sites.copy()
+    if s.empty:
+        return []
+    names = inp.communes.set_index("insee_code")["name"]
+    if "insee_code" in s:
+        s["insee_code"] = s["insee_code"].astype("string").str.zfill(5)
+    if not {"lon", "lat"} <= set(s.columns):
+        reps = inp.communes.set_index("insee_code").geometry.representative_point()
+        s["lon"] = s["insee_code"].map(reps.x)
+        s["lat"] = s["insee_code"].map(reps.y)
+    s = s.dropna(subset=["lon", "lat"])
+    extra = [c for c in s.columns if c not in {"lon", "lat", "insee_code", "geometry", "name"}][:5]
+    pts = []
+    for i, row in enumerate(s.to_dict("records"), start=1):
+        code = row.get("insee_code")
+        title = f"Lieu proposé n°{row.get('rank', i)}"
+        rows = {"Commune": f"{names.get(code, '')} ({code})" if code else None}
+        rows.update({k: _fmt_cell(row[k]) for k in extra})
+        pts.append([round(float(row["lat"]), 5), round(float(row["lon"]), 5), SITE_COLOUR,
+                    maps.popup_html(title, rows), f"{title} : {names.get(code, '')}"])
+    return pts
+
+
+def _fmt_cell(x: Any) -> str:
+    if isinstance(x, float | np.floating):
+        return themes.fr_number(x, 0 if abs(x) >= 100 else 2)
+    return str(x)
+
+
+def view_bounds(communes: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """Initial view (degrees): metropolitan France when the territory has it, else all communes."""
+    metro = communes[~communes["dep_code"].astype(str).str.startswith("97")] if "dep_code" in communes else communes
+    g = metro if len(metro) else communes
+    minx, miny, maxx, maxy = g.total_bounds
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def map_provenance(layer: ThemeLayer, source_ids: dict[str, list[str]], sources: dict[str, Source],
+                   territory: str) -> dict[str, Any]:
+    """Provenance of a map: the commune geometry plus the sources of the layer's themes."""
+    ids = ["ign_admin_express_communes"]
+    for t in layer.source_themes:
+        ids += [i for i in source_ids.get(t, []) if i in sources and i not in ids]
+    return provenance(sources, ids, territory, layer.title)
+
+
+def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_label: str,
+              source_ids: dict[str, list[str]], sources: dict[str, Source]) -> tuple[str, dict[str, Any]]:
+    """Render theme ``key``; returns the HTML page and a summary (title, features, provenance)."""
+    layer = theme_layer(key, inp)
+    title = title_for(f"{layer.title} — {territory_label}", territory)
+    prov = map_provenance(layer, source_ids, sources, territory)
+    bounds = view_bounds(inp.communes)
+    m = maps.new_map(bounds, tiles)  # type: ignore[arg-type]
+    legend: list[tuple[str, list[LegendItem], str]] = [(layer.legend_title, layer.legend, layer.note)]
+    n_points = 0
+    n_point_sections = 0
+    name = {"spaces": "Communes avec au moins un espace", "priority": "Territoires prioritaires"}.get(
+        key, layer.legend_title)
+    maps.add_choropleth(m, inp.communes, layer, name=name, precision=inp.precision)
+    maps.add_outline(m, inp.departements, "Départements", precision=inp.precision)
+    if key == "spaces":
+        pts, model_legend = space_points(inp)
+        maps.PointLayer(pts, "Espaces de coworking et tiers-lieux (par modèle)", cluster=True).add_to(m)
+        legend.append(("Espaces, par modèle", model_legend, ""))
+        n_points += len(pts)
+        prog_items = []
+        for kind in ("fabrique", "manufacture"):
+            ppts = programme_points(inp, kind)
+            label, colour = PROGRAMME_STYLE[kind]
+            maps.PointLayer(ppts, label, cluster=False, radius=5).add_to(m)
+            prog_items.append(LegendItem(colour, f"{label} ({len(ppts)})"))
+            n_points += len(ppts)
+        legend.append(("Programmes de l'État", prog_items, ""))
+        n_point_sections = 2
+    elif key == "priority":
+        spts = site_points(inp)
+        maps.PointLayer(spts, "Nouveaux lieux proposés", cluster=False, radius=8).add_to(m)
+        legend.append(("Nouveaux lieux proposés", [LegendItem(SITE_COLOUR, f"Lieu proposé ({len(spts)})")], ""))
+        n_points += len(spts)
+        n_point_sections = 1
+    maps.add_legend(m, legend, n_point_sections)
+    maps.add_title(m, title)
+    maps.add_provenance(m, provenance_line(prov))
+    maps.add_layer_control(m)
+    page = maps.render_map(m, title)
+    summary = {"key": key, "title": title, "description": THEMES[key], "polygons": int(len(layer.colours)),
+               "points": n_points, "legend": [(it.label, it.colour) for it in layer.legend],
+               "provenance": prov, "bytes": len(page.encode("utf-8"))}
+    return page, summary
+
+
+def _points_frame(points: list[list[Any]]) -> gpd.GeoDataFrame:
+    lat = [p[0] for p in points]
+    lon = [p[1] for p in points]
+    return gpd.GeoDataFrame({"colour": [p[2] for p in points]}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+
+
+def build_static(key: str, inp: AtlasInputs, path: str, territory: str, territory_label: str,
+                 source_ids: dict[str, list[str]], sources: dict[str, Source]) -> dict[str, Any]:
+    """Write the PNG of theme ``key`` (same classes and colours as the web map); returns a summary."""
+    from coworking_geo.atlas.static import static_map
+
+    layer = theme_layer(key, inp)
+    title = title_for(f"{layer.title} — {territory_label}", territory)
+    prov = map_provenance(layer, source_ids, sources, territory)
+    sets: list[tuple[str, gpd.GeoDataFrame, list[LegendItem]]] = []
+    if key == "spaces":
+        pts, model_legend = space_points(inp)
+        sets.append(("Espaces, par modèle", _points_frame(pts), model_legend))
+        for kind in ("fabrique", "manufacture"):
+            ppts = programme_points(inp, kind)
+            label, colour = PROGRAMME_STYLE[kind]
+            sets.append((label, _points_frame(ppts), [LegendItem(colour, f"{label} ({len(ppts)})")]))
+    elif key == "priority":
+        spts = site_points(inp)
+        sets.append(("Nouveaux lieux", _points_frame(spts), [LegendItem(SITE_COLOUR, f"Lieu proposé ({len(spts)})")]))
+    static_map(path, inp.communes, inp.departements, layer, title, provenance_line(prov), sets)
+    return {"key": key, "title": title, "path": path}
+
+
+def read_codes_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a results CSV keeping commune/EPCI codes as text (5-character commune codes)."""
+    from coworking_geo.io import read_csv_text
+
+    df, _ = read_csv_text(path, dtype=None)
+    for col in ("insee_code", "epci_code", "dep_code", "reg_code"):
+        if col in df:
+            df[col] = df[col].astype("string")
+    if "insee_code" in df:
+        df["insee_code"] = df["insee_code"].str.zfill(5)
+    return df
+
+
+def load_inputs(paths: dict[str, str], tolerance_m: float, precision: int, long_commute_km: float) -> AtlasInputs:
+    """Read the processed tables and results CSVs; simplify communes and départements.
+
+    ``paths`` keys: communes, departements, indicators, spaces, space_models,
+    programmes, profiles, priority, sites.
+    """
+    from coworking_geo.atlas.simplify import simplify_coverage
+    from coworking_geo.io import read_table
+
+    communes = read_table(paths["communes"])
+    keep = [c for c in ("insee_code", "name", "dep_code", "reg_code", "epci_code", "population", "metropolis",
+                        "territory_class") if c in communes]
+    communes = simplify_coverage(communes[keep + ["geometry"]], tolerance_m, precision)
+    deps = simplify_coverage(read_table(paths["departements"]), tolerance_m, precision)
+    return AtlasInputs(
+        communes=communes, departements=deps, indicators=read_table(paths["indicators"]),
+        spaces=read_table(paths["spaces"]), space_models=read_table(paths["space_models"]),
+        programmes=read_table(paths["programmes"]), profiles=read_table(paths["profiles"]),
+        priority=read_codes_csv(paths["priority"]), sites=read_codes_csv(paths["sites"]),
+        long_commute_km=long_commute_km, precision=precision)

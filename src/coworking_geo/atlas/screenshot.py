@@ -1,0 +1,122 @@
+"""Open atlas maps in headless Chromium (Debian's ``/usr/bin/chromium``) and check them.
+
+For each page: the time until the map is drawn, the console errors, the
+number of polygons and markers Leaflet holds, whether the legend is visible,
+and a PNG screenshot. Used by ``tests/test_browser.py`` and the
+``atlas_screenshots`` rule. No browser is downloaded: Playwright drives the
+system Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM = os.environ.get("COWORKING_GEO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Tile requests cannot succeed offline: their failures are not the map's errors.
+TILE_HINTS = ("tile", "openstreetmap", "cartocdn", "basemaps", "arcgisonline", "stamen")
+
+_PROBE = """() => {
+  const el = document.querySelector('.folium-map');
+  const map = el ? window[el.id] : null;
+  let polygons = 0, markers = 0;
+  if (map) {
+    map.eachLayer(l => {
+      if (l instanceof L.Polygon) polygons++;
+      else if (l instanceof L.CircleMarker || l instanceof L.Marker) markers++;
+      if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) markers += l.getLayers().length;
+    });
+  }
+  const leg = document.querySelector('.cg-legend');
+  const r = leg ? leg.getBoundingClientRect() : null;
+  return {polygons, markers,
+          legend_items: leg ? leg.querySelectorAll('i').length : 0,
+          legend_visible: !!(r && r.width > 20 && r.height > 20),
+          title: (document.querySelector('.cg-title') || {}).textContent || '',
+          provenance: (document.querySelector('.cg-prov') || {}).textContent || '',
+          layer_control: !!document.querySelector('.leaflet-control-layers'),
+          canvas: document.querySelectorAll('.leaflet-overlay-pane canvas, .leaflet-overlay-pane svg').length};
+}"""
+
+
+@dataclass
+class PageCheck:
+    """What the browser saw on one page."""
+
+    path: Path
+    load_s: float = 0.0
+    polygons: int = 0
+    markers: int = 0
+    legend_items: int = 0
+    legend_visible: bool = False
+    layer_control: bool = False
+    title: str = ""
+    provenance: str = ""
+    console_errors: list[str] = field(default_factory=list)
+    screenshot: Path | None = None
+
+
+def chromium_available() -> bool:
+    """True when the system Chromium and the Playwright package are present."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return Path(CHROMIUM).exists()
+
+
+def _is_tile_error(text: str) -> bool:
+    t = text.lower()
+    return any(h in t for h in TILE_HINTS)
+
+
+def check_pages(pages: Iterable[str | os.PathLike[str]], shots_dir: str | os.PathLike[str] | None = None,
+                width: int = 1280, height: int = 860, timeout_s: float = 30.0) -> list[PageCheck]:
+    """Open each HTML page from disk, wait for Leaflet to draw, probe it and take a screenshot.
+
+    Screenshots go to ``shots_dir/<page stem>.png`` when ``shots_dir`` is given.
+    Console errors about tile requests are ignored (they fail offline).
+    """
+    from playwright.sync_api import sync_playwright
+
+    out: list[PageCheck] = []
+    shots = Path(shots_dir) if shots_dir else None
+    if shots:
+        shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for page_path in pages:
+                path = Path(page_path).resolve()
+                check = PageCheck(path)
+                ctx = browser.new_context(viewport={"width": width, "height": height})
+                page = ctx.new_page()
+                errors: list[str] = []
+                page.on("console", lambda msg, e=errors: e.append(msg.text) if msg.type == "error" else None)
+                page.on("pageerror", lambda exc, e=errors: e.append(f"uncaught: {exc}"))
+                page.on("requestfailed", lambda req, e=errors: e.append(f"request failed: {req.url}")
+                        if not req.url.startswith("data:") else None)
+                t0 = time.perf_counter()
+                page.goto(path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
+                page.wait_for_function("() => document.querySelector('.leaflet-overlay-pane canvas, "
+                                       ".leaflet-overlay-pane svg') !== null", timeout=timeout_s * 1000)
+                page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                check.load_s = time.perf_counter() - t0
+                probe = page.evaluate(_PROBE)
+                for k, v in probe.items():
+                    if hasattr(check, k):
+                        setattr(check, k, v)
+                if shots:
+                    check.screenshot = shots / f"{path.stem}.png"
+                    page.screenshot(path=str(check.screenshot))
+                check.console_errors = [e for e in errors if not _is_tile_error(e)]
+                out.append(check)
+                ctx.close()
+        finally:
+            browser.close()
+    return out

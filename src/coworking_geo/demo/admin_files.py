@@ -1,0 +1,258 @@
+"""Demo files for the commune sources: IGN GeoPackages, Etalab communes.json, INSEE density grid and
+zonings, and the ANCT programme lists (Action Cœur de Ville, Petites villes de demain, Villages d'avenir).
+
+Layouts copy the real files of the mirror (see docs/demo.md for the list).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from coworking_geo.demo.fmt import csv_text, fmt_float, geojson_text, gzip_bytes, largest_remainder, write_bytes
+from coworking_geo.demo.model import CENTRAL_NAME, DEP_NAMES, REG_CODE, REG_NAME, DemoTerritory
+from coworking_geo.demo.names import commune_siren, epci_siren, type_liaison, upper_name
+
+LIBDENS = {1: "Grands centres urbains", 2: "Centres urbains intermédiaires", 3: "Petites villes",
+           4: "Ceintures urbaines", 5: "Bourgs ruraux", 6: "Rural à habitat dispersé",
+           7: "Rural à habitat très dispersé"}
+GEOM_SOURCE = "coworking-geo synthetic demo (not ADMIN EXPRESS)"
+
+
+def lonlat(terr: DemoTerritory) -> pd.DataFrame:
+    """Commune centroids in EPSG:4326 (columns lon, lat), indexed by code."""
+    pts = gpd.GeoSeries(gpd.points_from_xy(terr.communes["cx"], terr.communes["cy"]), crs=2154).to_crs(4326)
+    return pd.DataFrame({"lon": pts.x.to_numpy(), "lat": pts.y.to_numpy()}, index=terr.communes.index)
+
+
+def _write_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+    """One-layer GeoPackage, MultiPolygon, EPSG:4326, with a fixed 'last_change' date (reproducible)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        tmp_path = Path(tmp) / path.name
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2024-01-01T00:00:00.000Z"})
+        try:
+            pyogrio.write_dataframe(gdf, tmp_path, layer=layer, driver="GPKG", promote_to_multi=True,
+                                    geometry_type="MultiPolygon")
+        finally:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+        os.replace(tmp_path, path)
+
+
+def write_ign(terr: DemoTerritory, folder: Path) -> None:
+    """communes / departements / regions GeoPackages in the CARTElette layout (COG 2024, PL 2021)."""
+    c = terr.communes
+    g = c.to_crs(4326)
+    com = gpd.GeoDataFrame({
+        "INSEE_COM": c["code"].to_numpy(), "NOM": c["name"].to_numpy(),
+        "NOM_M": [upper_name(n) for n in c["name"]], "STATUT": c["statut"].to_numpy(),
+        "INSEE_DEP": c["dep"].to_numpy(), "INSEE_REG": REG_CODE,
+        "INSEE_ARR": c["arr_num"].astype(str).to_numpy(), "INSEE_CAN": c["canton"].to_numpy(),
+        "SIREN_EPCI": c["epci"].to_numpy(), "POPULATION": c["pop2021"].astype(np.int64).to_numpy(),
+        "ID": [f"COMMUNE_DEMO{int(k):012d}" for k in range(1, len(c) + 1)], "geom_source": GEOM_SOURCE,
+    }, geometry=g.geometry.to_numpy(), crs=4326)
+    _write_gpkg(com, folder / "communes_cog2024_simplifiees.gpkg", "communes")
+    deps = g.dissolve(by="dep", aggfunc={"pop2021": "sum"}).sort_index()
+    dep = gpd.GeoDataFrame({"INSEE_DEP": deps.index.to_numpy(), "NOM_DEP": [DEP_NAMES[d] for d in deps.index],
+                            "INSEE_REG": REG_CODE, "POPULATION": deps["pop2021"].astype(np.int64).to_numpy()},
+                           geometry=deps.geometry.to_numpy(), crs=4326)
+    _write_gpkg(dep, folder / "departements_cog2024_from_communes.gpkg", "departements")
+    reg = gpd.GeoDataFrame({"INSEE_REG": [REG_CODE], "NOM_REG": [REG_NAME],
+                            "POPULATION": np.array([int(c["pop2021"].sum())], dtype=np.int64)},
+                           geometry=[g.geometry.union_all()], crs=4326)
+    _write_gpkg(reg, folder / "regions_cog2024_from_communes.gpkg", "regions")
+
+
+def write_etalab(terr: DemoTerritory, path: Path) -> None:
+    """communes.json of @etalab/decoupage-administratif 4.1.0 (COG 2024, PL 2022), gzipped."""
+    c = terr.communes
+    entries: list[tuple[str, int, dict[str, object]]] = []
+    former = terr.former.groupby("parent")
+    for j, (code, r) in enumerate(c.iterrows()):
+        arr = f"{r['dep']}{r['arr_num']}"
+        e: dict[str, object] = {"code": code, "nom": r["name"], "typeLiaison": type_liaison(r["name"]),
+                                "zone": "metro", "arrondissement": arr, "departement": r["dep"],
+                                "region": REG_CODE, "type": "commune-actuelle", "rangChefLieu": 0}
+        siren = commune_siren(code)
+        if r["cn_n"] > 0:
+            olds = former.get_group(code)
+            e["anciensCodes"] = sorted(o for o in olds["old_code"] if o != code)
+            siren = epci_siren(5000 + j)
+            for _, o in olds.iterrows():
+                entries.append((o["old_code"], 1, {
+                    "code": o["old_code"], "nom": o["name"], "typeLiaison": type_liaison(o["name"]), "zone": "metro",
+                    "type": "commune-deleguee", "chefLieu": code, "arrondissement": arr, "departement": r["dep"],
+                    "region": REG_CODE}))
+        e["siren"] = siren
+        e["codesPostaux"] = ([f"{r['dep']}{i:03d}" for i in range(1, len(terr.arrondissements) + 1)]
+                             if r["kind"] == "central" else [r["postcode"]])
+        e["population"] = int(r["pop2022"])
+        entries.append((code, 0, e))
+    central = terr.central
+    for _, a in terr.arrondissements.iterrows():
+        pop = int(round(a["population"] * central["pop2022"] / central["pop2021"]))
+        entries.append((a["code"], 2, {
+            "code": a["code"], "nom": a["name"], "typeLiaison": 0, "zone": "metro",
+            "type": "arrondissement-municipal", "commune": a["parent"],
+            "arrondissement": f"{central['dep']}{central['arr_num']}", "departement": central["dep"],
+            "region": REG_CODE, "codesPostaux": [a["postcode"]], "population": pop}))
+    entries.sort(key=lambda t: (t[0], t[1]))
+    text = "[\n" + ",\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for _, _, e in entries) + "\n]\n"
+    write_bytes(path, gzip_bytes(text.encode("utf-8")))
+
+
+def _density_shares(rng: np.random.Generator, dens: np.ndarray) -> np.ndarray:
+    """P1…P7 in hundredths of a percent: most population in the commune's own level."""
+    n = len(dens)
+    out = np.zeros((n, 7), dtype=np.int64)
+    for i, d in enumerate(dens):
+        main = rng.uniform(0.55, 1.0) if rng.random() < 0.8 else 1.0
+        w = np.zeros(7)
+        w[d - 1] = main
+        others = [lv for lv in (d - 2, d, d + 1) if 0 <= lv < 7 and lv != d - 1]
+        if main < 1.0 and others:
+            w[others] = rng.dirichlet(np.ones(len(others))) * (1 - main) * 0.999
+            w[others] = np.minimum(w[others], main * 0.9)
+        out[i] = largest_remainder(w, 10000)
+    return out
+
+
+def write_grille(terr: DemoTerritory, path: Path, rng: np.random.Generator) -> None:
+    """INSEE grille communale de densité 2024 as CSV (comma, CRLF, shares with 2 decimals)."""
+    c = terr.communes
+    shares = _density_shares(rng, c["dens"].to_numpy())
+    rows = []
+    for i, (code, r) in enumerate(c.iterrows()):
+        rows.append([code, r["name"], int(r["dens"]), LIBDENS[int(r["dens"])], int(r["pop2021"]),
+                     *[fmt_float(v / 100, 2) for v in shares[i]]])
+    header = ["CODGEO", "LIBGEO", "DENS", "LIBDENS", "PMUN21", *[f"P{i}" for i in range(1, 8)]]
+    write_bytes(path, csv_text(header, rows, newline="\r\n").encode("utf-8"))
+
+
+def _zoning_rows(communes: pd.DataFrame, former: pd.DataFrame, cog: int) -> pd.DataFrame:
+    """One row per commune of COG ``cog``: in 2023 the 2024 commune nouvelle is still its former communes."""
+    c = communes.copy()
+    c["libgeo"] = c["name"]
+    if cog == 2023:
+        f = former[former["year"] == 2024]
+        if len(f):
+            base = c.loc[f["parent"]].copy()
+            base["code"] = f["old_code"].to_numpy()
+            base["libgeo"] = f["name"].to_numpy()
+            c = pd.concat([c.drop(index=f["parent"].unique()), base.set_index("code", drop=False)]).sort_index()
+    return c
+
+
+def write_appartenance(terr: DemoTerritory, folder: Path) -> None:
+    """INSEE table d'appartenance (COG 2023), AAV/UU by commune (COG 2024) and the zone labels."""
+    aav = terr.aavs.set_index("code")
+    uu = terr.uus.set_index("code")
+    c = terr.communes
+    bv = c["code"].to_numpy()[c["bv_pole"].to_numpy()]
+    c = c.assign(bv=bv)
+    t23 = _zoning_rows(c, terr.former, 2023)
+    rows = []
+    for code, r in t23.iterrows():
+        rows.append([code, r["libgeo"], r["dep"], REG_CODE, r["epci"], r["epci_nature"], f"{r['dep']}{r['arr_num']}",
+                     f"{r['dep']}{r['canton']}", r["ze"], r["uu"], uu.loc[r["uu"], "tuu"], uu.loc[r["uu"], "tduu"],
+                     r["aav"], aav.loc[r["aav"], "taav"], aav.loc[r["aav"], "tdaav"], r["cateaav"], r["bv"]])
+    header = ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "NATURE_EPCI", "ARR", "CV", "ZE2020", "UU2020", "TUU2017",
+              "TDUU2017", "AAV2020", "TAAV2017", "TDAAV2017", "CATEAAV2020", "BV2022"]
+    write_bytes(folder / "table_appartenance_geo_communes_cog2023.csv", csv_text(header, rows).encode("utf-8"))
+    rows = []
+    src = "COG2023 table, same CODGEO and same AAV2020"
+    for code, r in c.iterrows():
+        rows.append([code, r["name"], r["dep"], REG_CODE, r["epci"], r["aav"], r["aav_name"], aav.loc[r["aav"], "taav"],
+                     aav.loc[r["aav"], "tdaav"], r["cateaav"], src, r["uu"], r["uu_name"], uu.loc[r["uu"], "tuu"],
+                     uu.loc[r["uu"], "tduu"]])
+    header = ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "AAV2020", "LIBAAV2020", "TAAV2017", "TDAAV2017",
+              "CATEAAV2020", "CATEAAV2020_source", "UU2020", "LIBUU2020", "TUU2017", "TDUU2017"]
+    write_bytes(folder / "aav2020_uu2020_communes_cog2024.csv", csv_text(header, rows).encode("utf-8"))
+    # labels of the supra-communal zones, 2024 block then 2023 block, each closed by an empty row
+    rows = []
+    for cog, tab in ((2024, c), (2023, t23)):
+        arr_names = {}
+        for d, g in tab.groupby("dep"):
+            for a, ga in g.groupby("arr_num"):
+                arr_names[f"{d}{a}"] = (ga.sort_values("pop2021").iloc[-1]["name"], len(ga))
+        blocks = {
+            "AAV2020": [(k, aav.loc[k, "name"], n) for k, n in tab.groupby("aav").size().items()],
+            "ARR": [(k, v[0], v[1]) for k, v in sorted(arr_names.items())],
+            "BV2022": [(k, c.loc[k, "name"], n) for k, n in tab.groupby("bv").size().items()],
+            "DEP": [(k, DEP_NAMES[k], n) for k, n in tab.groupby("dep").size().items()],
+            "EPCI": [(k, tab.loc[tab["epci"] == k, "epci_name"].iloc[0], n)
+                     for k, n in tab.groupby("epci").size().items()],
+            "REG": [(REG_CODE, REG_NAME, len(tab))],
+            "UU2020": [(k, uu.loc[k, "name"], n) for k, n in tab.groupby("uu").size().items()],
+            "ZE2020": [(k, tab.loc[tab["ze"] == k, "ze_name"].iloc[0], n) for k, n in tab.groupby("ze").size().items()],
+        }
+        for niv, items in blocks.items():
+            rows += [[niv, k, name, int(n), cog] for k, name, n in items]
+        rows.append(["", "", "", "", cog])
+    write_bytes(folder / "libelles_zonages_supracommunaux_cog2023_2024.csv",
+                csv_text(["NIVGEO", "CODGEO", "LIBGEO", "NB_COM", "COG"], rows).encode("utf-8"))
+
+
+def write_programmes(terr: DemoTerritory, out_root: Path, rng: np.random.Generator) -> None:
+    """Action Cœur de Ville (CSV), Petites villes de demain and Villages d'avenir (GeoJSON points)."""
+    c = terr.communes
+    ll = lonlat(terr)
+    # ACV: the medium cities, the first one with a pôle neighbour under the same programme id
+    medium = c[c["kind"] == "medium"]
+    acv = [(code, None) for code in medium.index]
+    first = medium.iloc[0]
+    pole = c[(c["kind"] == "medium_ring") & c["pole"] & (c["group"] == first["group"])]
+    if len(pole):
+        acv.append((pole.index[0], first["code"]))
+    acv.sort(key=lambda t: c.loc[t[0], "name"])
+    ids: dict[str, str] = {}
+    rows = []
+    n = 101
+    for code, same_as in acv:
+        if same_as is None:
+            ids[code] = f"ACV{n:03d}"
+            n += 1
+    for code, same_as in acv:
+        r = c.loc[code]
+        rows.append([code, ids[same_as or code], r["name"], r["name"], "FR", int(r["pop2021"]), r["dep"], REG_CODE,
+                     r["epci"], REG_NAME, fmt_float(round(ll.loc[code, "lon"], 4), 4),
+                     fmt_float(round(ll.loc[code, "lat"], 4), 4)])
+    header = ["insee_com", "id_acv", "lib_com", "lib_com_carto", "iso_territoire_2", "pop", "insee_dep",
+              "insee_reg", "siren_epci", "lib_reg", "lon", "lat"]
+    write_bytes(out_root / "anct_action_coeur_de_ville" / "acv_communes_2024.csv",
+                csv_text(header, rows).encode("utf-8"))
+    # PVD: the small towns
+    towns = c[c["kind"] == "small_town"].sort_values(["dep", "code"])
+    feats = []
+    counter: dict[str, int] = {}
+    for code, r in towns.iterrows():
+        counter[r["dep"]] = counter.get(r["dep"], 0) + 1
+        label = r["name"].replace("Saint-", "St ", 1) if r["name"].startswith("Saint-") else r["name"]
+        date = ["2021-03-12", "2021-05-28", "2021-06-30", "2022-01-14"][counter[r["dep"]] % 4]
+        feats.append(({"id_territoire": f"pvd-{REG_CODE}-{r['dep']}-{counter[r['dep']]}", "lib_territoire": label,
+                       "date_signature": date, "liste_geo": f"{r['name']} ({code})"},
+                      (ll.loc[code, "lon"], ll.loc[code, "lat"])))
+    write_bytes(out_root / "anct_petites_villes_de_demain" / "pvd_geom.geojson",
+                geojson_text("pvd_geom", feats).encode("utf-8"))
+    # Villages d'avenir: rural communes of 300–2,000 inhabitants
+    cand = c[(c["kind"] == "rural") & c["pop2021"].between(300, 2000)]
+    n_va = min(len(cand), max(5, len(c) // 20))
+    va = cand.iloc[np.sort(rng.choice(len(cand), n_va, replace=False))].sort_values(["dep", "code"])
+    feats = []
+    counter = {}
+    for code, r in va.iterrows():
+        counter[r["dep"]] = counter.get(r["dep"], 0) + 1
+        feats.append(({"id_territoire": f"va-{r['dep']}-{counter[r['dep']]:02d}", "lib_territoire": r["name"],
+                       "liste_geo": f"{r['name']} ({code})"}, (ll.loc[code, "lon"], ll.loc[code, "lat"])))
+    write_bytes(out_root / "anct_villages_avenir" / "va_geom.geojson", geojson_text("va_geom", feats).encode("utf-8"))
+
+
+__all__ = ["write_ign", "write_etalab", "write_grille", "write_appartenance", "write_programmes", "lonlat",
+           "CENTRAL_NAME"]

@@ -1,0 +1,138 @@
+"""Profiles of territories: communes (or EPCI) clustered on need and offer.
+
+Features per unit (before scaling):
+
+- ``log_population``: log(1 + inhabitants);
+- ``long_commuter_share``: long commuters / employed residents (0–1), where
+  commuting flows cover the unit;
+- ``fibre_share``: FTTH share (0–1), latest vintage;
+- ``log_dist_nearest_space``: log(1 + km) from the unit's centroid
+  (EPCI: population-weighted mean of its communes) to the nearest space;
+- ``access_2sfca``: the access score of the access stage (when present).
+
+Features known for fewer than half of the units are dropped (logged); the
+others are median-imputed by :func:`coworking_geo.clustering.scale_features`.
+An optional spatially constrained variant uses Ward with a k-nearest-neighbour
+connectivity graph of the centroids (scikit-learn).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.neighbors import kneighbors_graph
+
+from coworking_geo.clustering import ClusteringResult, canonical_labels
+from coworking_geo.log import get_logger
+from coworking_geo.siting import latest_fibre_column, nearest_km, sphere_xyz
+from coworking_geo.space_models import commune_points, dedupe_names
+
+LOG = get_logger(__name__)
+
+FEATURES = ["log_population", "long_commuter_share", "fibre_share", "log_dist_nearest_space", "access_2sfca"]
+PROFILE_LABELS = {
+    "log_population": ("sparsely populated", "populous"),
+    "long_commuter_share": ("few long commutes", "many long commutes"),
+    "fibre_share": ("poorly fibred", "well fibred"),
+    "log_dist_nearest_space": ("near a space", "far from spaces"),
+    "access_2sfca": ("low access", "high access"),
+}
+#: a feature's cluster mean must differ from the overall mean by this many standard deviations to name it
+NAME_THRESHOLD_Z = 0.5
+
+
+def commune_table(communes: pd.DataFrame, indicators: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
+    """One row per commune: code, name, dep_code, epci_code, territory_class, population, lon/lat of its
+    centroid, long_commuters, employed_residents, flows_covered, fibre_share (0–1),
+    access_2sfca and dist_nearest_space_km (great-circle km)."""
+    com = pd.DataFrame(communes.drop(columns="geometry", errors="ignore"))
+    keep = [c for c in ["insee_code", "name", "dep_code", "reg_code", "epci_code", "territory_class", "population",
+                        "density_level"] if c in com.columns]
+    df = com[keep].merge(commune_points(communes), on="insee_code", how="left")
+    ind = indicators.copy()
+    fib = latest_fibre_column(ind.columns)
+    LOG.info("fibre share column: %s", fib)
+    ind["fibre_share"] = pd.to_numeric(ind[fib], errors="coerce") if fib else np.nan
+    cols = [c for c in ["insee_code", "fibre_share", "long_commuters", "employed_residents", "flows_covered",
+                        "access_2sfca", "pop_weighted_dist_km"] if c in ind.columns]
+    df = df.merge(ind[cols], on="insee_code", how="left")
+    sp = spaces[["lon", "lat"]].astype(float)
+    df["dist_nearest_space_km"] = nearest_km(df["lon"], df["lat"], sp["lon"], sp["lat"])
+    df["population"] = pd.to_numeric(df["population"], errors="coerce").astype(float)
+    if "flows_covered" not in df:
+        df["flows_covered"] = df.get("long_commuters", pd.Series(np.nan, index=df.index)).notna()
+    df["flows_covered"] = df["flows_covered"].fillna(False).astype(bool)
+    return df.sort_values("insee_code", kind="mergesort").reset_index(drop=True)
+
+
+def profile_features(table: pd.DataFrame, unit: str = "commune") -> pd.DataFrame:
+    """Feature frame (raw units) indexed by insee_code, or by epci_code when ``unit='epci'``."""
+    df = table.copy()
+    for c in ("long_commuters", "employed_residents", "access_2sfca"):
+        if c not in df:
+            df[c] = np.nan
+    df.loc[~df["flows_covered"], ["long_commuters", "employed_residents"]] = np.nan
+    if unit == "epci":
+        df = df[df["epci_code"].notna()].copy()
+        w = df["population"].fillna(0.0)
+        df["_w"] = w
+        for c in ("fibre_share", "dist_nearest_space_km", "access_2sfca"):
+            df[f"_wx_{c}"] = df[c] * w
+            df[f"_wk_{c}"] = w.where(df[c].notna(), 0.0)
+        g = df.groupby("epci_code", sort=True)
+        agg = pd.DataFrame({"population": g["population"].sum(),
+                            "long_commuters": g["long_commuters"].sum(min_count=1),
+                            "employed_residents": g["employed_residents"].sum(min_count=1)})
+        for c in ("fibre_share", "dist_nearest_space_km", "access_2sfca"):
+            agg[c] = g[f"_wx_{c}"].sum(min_count=1) / g[f"_wk_{c}"].sum().replace(0.0, np.nan)
+        df = agg
+        df.index.name = "epci_code"
+    else:
+        df = df.set_index("insee_code")
+    out = pd.DataFrame(index=df.index)
+    out["log_population"] = np.log1p(df["population"])
+    out["long_commuter_share"] = df["long_commuters"] / df["employed_residents"].replace(0.0, np.nan)
+    out["fibre_share"] = df["fibre_share"]
+    out["log_dist_nearest_space"] = np.log1p(df["dist_nearest_space_km"])
+    out["access_2sfca"] = df["access_2sfca"]
+    return out
+
+
+def spatial_labels(features_scaled: pd.DataFrame, points: pd.DataFrame, k: int, n_neighbors: int = 8) -> pd.Series:
+    """Spatially constrained Ward labels (canonical): connectivity = k nearest centroids."""
+    pts = points.reindex(features_scaled.index)
+    xyz = sphere_xyz(pts["lon"].fillna(0), pts["lat"].fillna(0))
+    conn = kneighbors_graph(xyz, n_neighbors=min(n_neighbors, len(xyz) - 1), include_self=False)
+    X = features_scaled.to_numpy()
+    lab = AgglomerativeClustering(n_clusters=k, linkage="ward", connectivity=conn).fit_predict(X)
+    return pd.Series(canonical_labels(lab, X), index=features_scaled.index, name="label")
+
+
+def name_profiles(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame:
+    """Summary per profile: size, feature means (raw units) and a name.
+
+    Naming rule: for each profile, the features whose mean z-score is at least
+    0.5 in absolute value, strongest first, at most three, each read through
+    ``PROFILE_LABELS`` (e.g. "sparsely populated, far from spaces, poorly
+    fibred"); none → "average". Repeated names get further features.
+    """
+    lab = result.labels.reindex(feats.index)
+    rows = []
+    for lid, g in feats.groupby(lab.to_numpy(), sort=True):
+        center = result.centers.loc[lid] if lid in result.centers.index else pd.Series(dtype=float)
+        strong = center[center.abs() >= NAME_THRESHOLD_Z].abs().sort_values(ascending=False, kind="mergesort")
+        terms = [PROFILE_LABELS[c][int(center[c] > 0)] for c in strong.index[:3] if c in PROFILE_LABELS]
+        row = {"profile_id": int(lid) + 1, "profile_name": ", ".join(terms) if terms else "average",
+               "n_units": len(g), "share": len(g) / len(feats),
+               "mean_population": float(np.expm1(g["log_population"]).mean()),
+               "mean_long_commuter_share": float(g["long_commuter_share"].mean()),
+               "mean_fibre_share": float(g["fibre_share"].mean()),
+               "median_dist_nearest_space_km": float(np.expm1(g["log_dist_nearest_space"]).median()),
+               "mean_access_2sfca": float(g["access_2sfca"].mean())}
+        for c, v in center.items():
+            row[f"z_{c}"] = float(v)
+        rows.append(row)
+    prof = pd.DataFrame(rows)
+    dedupe_names(prof, result, "profile_id", "profile_name", PROFILE_LABELS)
+    return prof

@@ -1,0 +1,118 @@
+"""Generic clustering: k recovered on well-separated blobs, canonical labels, stability, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+
+from coworking_geo import clustering
+from coworking_geo.clustering import canonical_labels, choose_k, cluster, scale_features
+from coworking_geo.errors import ConfigError
+
+
+def blobs(n: int = 240, centers: int = 4, seed: int = 1, std: float = 0.6) -> tuple[pd.DataFrame, np.ndarray]:
+    X, y = make_blobs(n_samples=n, centers=centers, n_features=3, cluster_std=std, random_state=seed)
+    ids = [f"S{i:05d}" for i in range(n)]
+    return pd.DataFrame(X, columns=["a", "b", "c"], index=pd.Index(ids, name="space_id")), y
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm", "ward"])
+def test_blobs_recover_k_and_truth(method: str) -> None:
+    df, y = blobs()
+    res = cluster(df, method, 2, 7, seed=7, n_bootstrap=5)
+    assert res.k == 4
+    assert res.scores["k"].tolist() == [2, 3, 4, 5, 6, 7]
+    assert res.scores.loc[res.scores["chosen"], "k"].tolist() == [4]
+    # the partition is the generating one (ARI is permutation invariant)
+    from sklearn.metrics import adjusted_rand_score
+    assert adjusted_rand_score(y, res.labels.to_numpy()) == pytest.approx(1.0)
+    assert res.stability_ari == pytest.approx(1.0)
+    assert len(res.stability) == 5
+    assert sorted(res.sizes().tolist()) == [60, 60, 60, 60]
+    assert "k=4" in res.reason and "silhouette" in res.reason
+    if method == "gmm":
+        assert res.scores["bic"].notna().all() and "bic" in res.reason
+    else:
+        assert res.scores["bic"].isna().all()
+
+
+def test_hdbscan_finds_the_blobs() -> None:
+    df, _ = blobs(centers=3, std=0.4)
+    res = cluster(df, "hdbscan", seed=1, n_bootstrap=3, min_cluster_size=15)
+    assert res.k == 3
+    assert len(res.scores) == 1 and "HDBSCAN" in res.reason
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm", "ward"])
+def test_permuting_rows_changes_no_label(method: str) -> None:
+    df, _ = blobs(n=300, centers=5, std=1.6, seed=3)  # overlapping: labels depend on the fit, not on the truth
+    ref = cluster(df, method, 3, 6, seed=11, n_bootstrap=0)
+    for s in (1, 2):
+        shuffled = df.sample(frac=1.0, random_state=s)
+        res = cluster(shuffled, method, 3, 6, seed=11, n_bootstrap=0)
+        assert res.k == ref.k
+        assert list(res.labels.index) == list(shuffled.index)  # returned in input order
+        pd.testing.assert_series_equal(res.labels.reindex(df.index), ref.labels)
+        pd.testing.assert_frame_equal(res.scores, ref.scores)
+
+
+def test_labels_are_numbered_by_decreasing_size() -> None:
+    X = np.array([[0.0], [0.1], [10.0], [10.1], [10.2], [5.0]])
+    lab = canonical_labels(np.array([7, 7, 3, 3, 3, 9]), X)
+    assert lab.tolist() == [1, 1, 0, 0, 0, 2]
+    assert canonical_labels(np.array([2, -1, 2]), np.zeros((3, 1))).tolist() == [0, -1, 0]
+
+
+def test_same_seed_same_answer_and_bootstrap_ari_below_one_when_unstable() -> None:
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(200, 2)), index=[f"x{i:03d}" for i in range(200)], columns=["u", "v"])
+    a = cluster(df, "kmeans", 3, 3, seed=5, n_bootstrap=8)
+    b = cluster(df, "kmeans", 3, 3, seed=5, n_bootstrap=8)
+    pd.testing.assert_frame_equal(a.stability, b.stability)
+    assert a.stability_ari < 0.95  # no structure: resamples disagree
+
+
+def test_fixed_k_is_used_and_scores_are_kept() -> None:
+    df, _ = blobs()
+    res = cluster(df, "kmeans", 2, 6, seed=1, n_bootstrap=0, k=3)
+    assert res.k == 3 and res.labels.nunique() == 3
+    assert len(res.scores) == 5
+    assert res.reason.startswith("k=3 fixed by configuration") and "k=4 has the best mean rank" in res.reason
+
+
+def test_choose_k_mean_rank_and_tie_to_smaller_k() -> None:
+    s = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.5, 0.6, 0.4], "calinski_harabasz": [100.0, 90, 120],
+                      "davies_bouldin": [0.8, 0.7, 0.9], "bic": [np.nan] * 3})
+    k, reason = choose_k(s)
+    assert k == 3 and s["mean_rank"].tolist() == pytest.approx([2.0, 5 / 3, 7 / 3])
+    t = pd.DataFrame({"k": [2, 3], "silhouette": [0.5, 0.4], "calinski_harabasz": [90.0, 100.0],
+                      "davies_bouldin": [0.5, 0.5], "bic": [np.nan, np.nan]})
+    assert choose_k(t)[0] == 2
+
+
+def test_scaling_imputes_and_handles_constants() -> None:
+    df = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [2.0, 2.0, 2.0]})
+    z = scale_features(df)
+    assert z["a"].tolist() == pytest.approx([-1.2247449, 0.0, 1.2247449])
+    assert z["b"].tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(ConfigError, match="entirely missing"):
+        scale_features(pd.DataFrame({"a": [np.nan, np.nan]}))
+
+
+def test_large_inputs_use_minibatch_and_refuse_ward(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clustering, "LARGE_N", 100)
+    df, _ = blobs(n=400, centers=3, std=0.5)
+    res = cluster(df, "kmeans", 2, 4, seed=2, n_bootstrap=2, sample_size=150, bootstrap_max_points=200)
+    assert res.k == 3 and res.stability["n_points"].eq(200).all()
+    with pytest.raises(ConfigError, match="Ward"):
+        cluster(df, "ward", 2, 4)
+
+
+def test_bad_inputs_raise() -> None:
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0]}, index=["a", "b", "a", "c"])
+    with pytest.raises(ConfigError, match="duplicated"):
+        cluster(df)
+    with pytest.raises(ConfigError, match="not one of"):
+        cluster(df.reset_index(drop=True), "spectral")

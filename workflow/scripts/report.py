@@ -1,0 +1,28 @@
+"""Rule report: the HTML report from the processed tables and results tables."""
+
+import datetime as dt
+from pathlib import Path
+
+from coworking_geo.atlas.build import read_codes_csv
+from coworking_geo.io import read_table, write_text
+from coworking_geo.log import snakemake_script
+from coworking_geo.report import headline_figures, mission_comparison, render_report
+from coworking_geo.sources import load_sources
+
+with snakemake_script(snakemake) as log:  # noqa: F821
+    smk = snakemake  # noqa: F821
+    p = smk.params
+    i = smk.input
+    communes, spaces = read_table(i.communes), read_table(i.spaces)
+    tables = {Path(f).name: read_codes_csv(f) for f in i.tables}
+    figures = headline_figures(communes, spaces, read_table(i.indicators), read_table(i.programmes),
+                               tables.get("priority_territories.csv"), tables.get("proposed_sites.csv"),
+                               p.radius_km)
+    mission = mission_comparison(spaces, communes, tables.get("mission_shares.csv"))
+    sources = load_sources(i.sources_yaml)
+    used = [sources[s] for s in dict.fromkeys(x for ids in p.source_ids.values() for x in ids) if s in sources]
+    page = render_report(f"Diagnostic des espaces de coworking et tiers-lieux — {p.territory_label}", p.territory,
+                         figures, mission, tables, used,
+                         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    write_text(smk.output[0], page)
+    log.info("report: %d figures, %d tables, %d sources", len(figures), len(tables), len(used))

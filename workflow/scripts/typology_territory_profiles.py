@@ -1,0 +1,55 @@
+"""Snakemake script: profiles of communes (or EPCI) on need and offer."""
+
+import pandas as pd
+
+from coworking_geo.clustering import cluster
+from coworking_geo.io import read_table, write_csv, write_parquet
+from coworking_geo.log import snakemake_script
+from coworking_geo.sources import load_sources, provenance
+from coworking_geo.space_models import model_features
+from coworking_geo.territory_profiles import (
+    commune_table,
+    name_profiles,
+    profile_features,
+    spatial_labels,
+)
+
+smk = snakemake  # noqa: F821
+with snakemake_script(smk) as log:
+    p = smk.params
+    table = commune_table(read_table(smk.input.communes), read_table(smk.input.indicators),
+                          read_table(smk.input.spaces))
+    feats = profile_features(table, p.unit)
+    X = model_features(feats, p.min_feature_coverage)
+    res = cluster(X, p.method, p.k_min, p.k_max, seed=p.seed, n_bootstrap=p.bootstrap, k=p.k,
+                  sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points)
+    prof = name_profiles(feats, res)
+    key = "epci_code" if p.unit == "epci" else "insee_code"
+    out = feats.copy()
+    out.insert(0, "profile_id", res.labels.reindex(feats.index).to_numpy() + 1)
+    out = out.reset_index().rename(columns={"index": key})
+    out = out.merge(prof[["profile_id", "profile_name"]], on="profile_id", how="left")
+    cols = [key, "profile_id", "profile_name", *feats.columns]
+    if p.unit == "commune":
+        extra = table[["insee_code", "name", "dep_code", "territory_class", "population", "dist_nearest_space_km"]]
+        out = out.merge(extra, on="insee_code", how="left")
+        cols += ["name", "dep_code", "territory_class", "population", "dist_nearest_space_km"]
+    if p.spatial:
+        pts = table.set_index("insee_code")[["lon", "lat"]] if p.unit == "commune" else \
+            table.groupby("epci_code")[["lon", "lat"]].mean()
+        out["spatial_profile_id"] = spatial_labels(res.scaled, pts, res.k).reindex(out[key]).to_numpy() + 1
+        cols.append("spatial_profile_id")
+    prov = provenance(load_sources(smk.input.sources_yaml), list(p.source_ids), p.territory,
+                      "Profiles of territories (need and offer)")
+    write_parquet(out[cols], smk.output.profiles, prov)
+    scores = res.scores.copy()
+    scores["reason"] = scores["chosen"].map({True: res.reason, False: ""})
+    scores["stability_ari"] = res.stability_ari
+    scores["unit"] = p.unit
+    write_csv(scores, smk.output.scores, prov)
+    prof.insert(2, "unit", p.unit)
+    prof["features"] = ";".join(X.columns)
+    prof["stability_ari"] = res.stability_ari
+    write_csv(prof, smk.output.summary, prov)
+    for _, r in prof.iterrows():
+        log.info("profile %d %-55s %6d units", r["profile_id"], r["profile_name"], r["n_units"])
