@@ -143,7 +143,11 @@ def read_csv_text(
             sep = csv.Sniffer().sniff(header_line, delimiters=";,\t|").delimiter
         except csv.Error:
             sep = ","
-    df = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skiprows, dtype=dtype, keep_default_na=False, na_values=[""])
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skiprows, dtype=dtype,
+                         keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(p, f"cannot be parsed as '{sep}'-separated text: {exc}") from None
     df.columns = [str(c).strip() for c in df.columns]
     if required:
         missing = [c for c in required if c not in df.columns]

@@ -17,6 +17,7 @@ when the problem is small enough; the optimality gap is reported.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,15 +199,17 @@ def exact_mclp(A: sparse.csr_matrix, w: np.ndarray, n_sites: int, time_limit_s: 
     w = np.asarray(w, float)
     reach = np.flatnonzero((A.getnnz(axis=0) > 0) & (w > 0))
     prob = pulp.LpProblem("mclp", pulp.LpMaximize)
-    y = [pulp.LpVariable(f"y{j}", cat="Binary") for j in range(A.shape[0])]
-    z = {i: pulp.LpVariable(f"z{i}", lowBound=0, upBound=1) for i in reach}
+    y = [prob.add_variable(f"y{j}", cat="Binary") for j in range(A.shape[0])]
+    z = {i: prob.add_variable(f"z{i}", lowBound=0, upBound=1) for i in reach}
     prob += pulp.lpSum(w[i] * z[i] for i in reach)
     for i in reach:
         js = A.indices[A.indptr[i]:A.indptr[i + 1]]
         prob += z[i] <= pulp.lpSum(y[j] for j in js)
     prob += pulp.lpSum(y) == min(n_sites, A.shape[0])
-    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, threads=1, options=["randomSeed 42"])
-    prob.solve(solver)
+    with warnings.catch_warnings():  # PULP_CBC_CMD (the bundled CBC) is deprecated in favour of COIN_CMD
+        warnings.simplefilter("ignore", DeprecationWarning)
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, threads=1, options=["randomSeed 42"])
+        prob.solve(solver)
     status = pulp.LpStatus[prob.status]
     sol_optimal = prob.sol_status == pulp.LpSolutionOptimal
     chosen = [j for j in range(A.shape[0]) if (y[j].value() or 0) > 0.5]

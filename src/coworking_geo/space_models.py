@@ -255,6 +255,14 @@ def cross_table(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     """Counts of spaces by model (rows) × territory_class (columns), with totals."""
     df = assignments.merge(feats[["territory_class"]].reset_index(), on="space_id", how="left")
     df["territory_class"] = df["territory_class"].fillna("unknown")
-    tab = pd.crosstab([df["model_id"], df["model_name"]], df["territory_class"], margins=True, margins_name="total")
-    cols = [c for c in (*TERRITORY_CLASSES, "unknown", "total") if c in tab.columns]
-    return tab[cols].reset_index()
+    tab = pd.crosstab(df["model_id"], df["territory_class"])
+    tab = tab[[c for c in (*TERRITORY_CLASSES, "unknown") if c in tab.columns]]
+    tab["total"] = tab.sum(axis=1)
+    names = assignments.drop_duplicates("model_id").set_index("model_id")["model_name"]
+    tab.insert(0, "model_name", names.reindex(tab.index).to_numpy())
+    tab = tab.reset_index()
+    total = tab.drop(columns=["model_id", "model_name"]).sum().to_frame().T
+    total.insert(0, "model_name", "total")
+    total.insert(0, "model_id", pd.NA)
+    tab["model_id"] = tab["model_id"].astype("Int64")
+    return pd.concat([tab, total.astype({"model_id": "Int64"})], ignore_index=True)

@@ -39,7 +39,7 @@ PROFILE_LABELS = {
     "access_2sfca": ("low access", "high access"),
 }
 #: a feature's cluster mean must differ from the overall mean by this many standard deviations to name it
-NAME_THRESHOLD_Z = 0.5
+NAME_THRESHOLD_Z = 0.25
 
 
 def commune_table(communes: pd.DataFrame, indicators: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +113,7 @@ def name_profiles(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame
     """Summary per profile: size, feature means (raw units) and a name.
 
     Naming rule: for each profile, the features whose mean z-score is at least
-    0.5 in absolute value, strongest first, at most three, each read through
+    0.25 in absolute value, strongest first, at most three, each read through
     ``PROFILE_LABELS`` (e.g. "sparsely populated, far from spaces, poorly
     fibred"); none → "average". Repeated names get further features.
     """

@@ -1,1 +1,209 @@
-# atlas rules: see docs/contract.md for the files they exchange.
+# atlas rules: interactive maps (folium, offline), static PNG maps, the atlas index and
+# the HTML report. See docs/atlas.md; inputs follow docs/contract.md.
+
+ATLAS = config["atlas"]
+ATLAS_THEMES = [
+    "spaces",
+    "territory_class",
+    "fibre_share",
+    "fibre_change",
+    "commuting_share",
+    "long_commuters",
+    "access_distance",
+    "access_2sfca",
+    "territory_profiles",
+    "priority",
+]
+ATLAS_SOURCE_IDS = {
+    "spaces": [e["id"] for e in space_sources() if e["kind"] != "generic_csv"]
+    + [e["id"] for e in config["spaces"]["programmes"]],
+    "territories": ["ign_admin_express_communes", "insee_grille_densite", "insee_appartenance_geo"],
+    "fibre": list(config["indicators"]["fibre_sources"]),
+    "commuting": commuting_sources(),
+    "population": [config["indicators"]["population_grid"]],
+}
+
+
+# French name of the territory, for titles
+ATLAS_LABEL = {
+    "demo": "territoire de démonstration",
+    "france": "France",
+    "metropole": "France métropolitaine",
+    "reg": f"région {TERRITORY.code}",
+    "dep": f"département {TERRITORY.code}",
+}[TERRITORY.kind]
+
+
+ATLAS_INPUTS = dict(
+    sources_yaml=SOURCES_YAML,
+    communes=f"{PROC}/communes.parquet",
+    departements=f"{PROC}/departements.parquet",
+    indicators=f"{PROC}/indicators.parquet",
+    spaces=f"{PROC}/spaces.parquet",
+    space_models=f"{PROC}/space_models.parquet",
+    programmes=f"{PROC}/programmes.parquet",
+    profiles=f"{PROC}/territory_profiles.parquet",
+    priority=f"{RES}/tables/priority_territories.csv",
+    sites=f"{RES}/tables/proposed_sites.csv",
+)
+ATLAS_PARAMS = dict(
+    territory=TERRITORY.spec,
+    territory_label=ATLAS_LABEL,
+    themes=ATLAS_THEMES,
+    source_ids=ATLAS_SOURCE_IDS,
+    simplify_tolerance_m=ATLAS["simplify_tolerance_m"],
+    coordinate_precision=ATLAS["coordinate_precision"],
+    long_commute_km=config["indicators"]["long_commute_km"],
+)
+REPORT_TABLES = [
+    f"{RES}/tables/{name}"
+    for name in [
+        "communes_by_territory_class.csv",
+        "communes_by_region.csv",
+        "access_by_class.csv",
+        "fibre_summary.csv",
+        "commuting_summary.csv",
+        "space_model_profiles.csv",
+        "territory_profiles_summary.csv",
+        "priority_territories.csv",
+        "proposed_sites.csv",
+        "spaces_quality.csv",
+        "mission_shares.csv",
+    ]
+]
+
+
+report: "../report/workflow.rst"
+
+
+rule atlas_maps:
+    message:
+        "Atlas of {params.territory}: {params.n} interactive maps (tiles: {params.tiles})"
+    input:
+        **ATLAS_INPUTS,
+    output:
+        maps=report(
+            expand(f"{RES}/atlas/{{theme}}.html", theme=ATLAS_THEMES),
+            caption="../report/atlas_map.rst",
+            category="Atlas",
+            subcategory="Cartes interactives",
+        ),
+        summary=f"{RES}/atlas/maps.json",
+    params:
+        **ATLAS_PARAMS,
+        tiles=ATLAS["tiles"],
+        n=len(ATLAS_THEMES),
+    log:
+        f"{LOGS}/atlas/maps.log",
+    benchmark:
+        f"{BENCH}/atlas/maps.tsv"
+    resources:
+        mem_mb=3000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/atlas_maps.py"
+
+
+rule atlas_static:
+    message:
+        "Static PNG maps of {params.territory} ({params.n} themes)"
+    input:
+        **ATLAS_INPUTS,
+    output:
+        maps=report(
+            expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES),
+            caption="../report/static_map.rst",
+            category="Atlas",
+            subcategory="Cartes statiques",
+        ),
+    params:
+        **ATLAS_PARAMS,
+        n=len(ATLAS_THEMES),
+    log:
+        f"{LOGS}/atlas/static.log",
+    benchmark:
+        f"{BENCH}/atlas/static.tsv"
+    resources:
+        mem_mb=3000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/atlas_static.py"
+
+
+rule atlas_index:
+    message:
+        "Atlas index page of {params.territory}"
+    input:
+        sources_yaml=SOURCES_YAML,
+        summary=f"{RES}/atlas/maps.json",
+        maps=expand(f"{RES}/atlas/{{theme}}.html", theme=ATLAS_THEMES),
+        pngs=expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES),
+    output:
+        report(f"{RES}/atlas/index.html", caption="../report/atlas_index.rst", category="Atlas"),
+    params:
+        territory=TERRITORY.spec,
+        territory_label=ATLAS_LABEL,
+        source_ids=ATLAS_SOURCE_IDS,
+    log:
+        f"{LOGS}/atlas/index.log",
+    benchmark:
+        f"{BENCH}/atlas/index.tsv"
+    resources:
+        mem_mb=500,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/atlas_index.py"
+
+
+rule atlas_screenshots:
+    message:
+        "Screenshots of the {params.territory} atlas in headless Chromium (not part of the default targets)"
+    input:
+        maps=expand(f"{RES}/atlas/{{theme}}.html", theme=ATLAS_THEMES),
+    output:
+        checks=f"{RES}/atlas/screenshots/checks.json",
+        shots=expand(f"{RES}/atlas/screenshots/{{theme}}.png", theme=ATLAS_THEMES),
+    params:
+        territory=TERRITORY.spec,
+    log:
+        f"{LOGS}/atlas/screenshots.log",
+    benchmark:
+        f"{BENCH}/atlas/screenshots.tsv"
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/atlas_screenshots.py"
+
+
+rule report:
+    message:
+        "HTML report of {params.territory}"
+    input:
+        sources_yaml=SOURCES_YAML,
+        communes=f"{PROC}/communes.parquet",
+        spaces=f"{PROC}/spaces.parquet",
+        indicators=f"{PROC}/indicators.parquet",
+        programmes=f"{PROC}/programmes.parquet",
+        tables=REPORT_TABLES,
+    output:
+        report(f"{RES}/report.html", caption="../report/report.rst", category="Rapport"),
+    params:
+        territory=TERRITORY.spec,
+        territory_label=ATLAS_LABEL,
+        source_ids=ATLAS_SOURCE_IDS,
+        radius_km=10,
+    log:
+        f"{LOGS}/report.log",
+    benchmark:
+        f"{BENCH}/report.tsv"
+    resources:
+        mem_mb=1000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/report.py"

@@ -16,7 +16,7 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     summaries = []
     for key in p.themes:
         page, summary = build_map(key, inp, p.tiles, p.territory, p.territory_label, p.source_ids, sources)
-        out = Path(smk.output.dir) / f"{key}.html"
+        out = Path(smk.output.maps[0]).parent / f"{key}.html"
         write_text(out, page)
         write_text(out.with_name(out.name + ".meta.json"),
                    json.dumps(summary["provenance"], ensure_ascii=False, indent=2))

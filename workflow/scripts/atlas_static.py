@@ -12,6 +12,6 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     inp = load_inputs(dict(smk.input), p.simplify_tolerance_m, p.coordinate_precision, p.long_commute_km)
     sources = load_sources(smk.input.sources_yaml)
     for key in p.themes:
-        out = Path(smk.output.dir) / f"{key}.png"
+        out = Path(smk.output.maps[0]).parent / f"{key}.png"
         build_static(key, inp, str(out), p.territory, p.territory_label, p.source_ids, sources)
         log.info("%s: %d kB", out, out.stat().st_size // 1000)

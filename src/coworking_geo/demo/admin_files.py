@@ -158,23 +158,25 @@ def write_appartenance(terr: DemoTerritory, folder: Path) -> None:
     bv = c["code"].to_numpy()[c["bv_pole"].to_numpy()]
     c = c.assign(bv=bv)
     t23 = _zoning_rows(c, terr.former, 2023)
-    rows = []
-    for code, r in t23.iterrows():
-        rows.append([code, r["libgeo"], r["dep"], REG_CODE, r["epci"], r["epci_nature"], f"{r['dep']}{r['arr_num']}",
-                     f"{r['dep']}{r['canton']}", r["ze"], r["uu"], uu.loc[r["uu"], "tuu"], uu.loc[r["uu"], "tduu"],
-                     r["aav"], aav.loc[r["aav"], "taav"], aav.loc[r["aav"], "tdaav"], r["cateaav"], r["bv"]])
-    header = ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "NATURE_EPCI", "ARR", "CV", "ZE2020", "UU2020", "TUU2017",
-              "TDUU2017", "AAV2020", "TAAV2017", "TDAAV2017", "CATEAAV2020", "BV2022"]
-    write_bytes(folder / "table_appartenance_geo_communes_cog2023.csv", csv_text(header, rows).encode("utf-8"))
-    rows = []
-    src = "COG2023 table, same CODGEO and same AAV2020"
-    for code, r in c.iterrows():
-        rows.append([code, r["name"], r["dep"], REG_CODE, r["epci"], r["aav"], r["aav_name"], aav.loc[r["aav"], "taav"],
-                     aav.loc[r["aav"], "tdaav"], r["cateaav"], src, r["uu"], r["uu_name"], uu.loc[r["uu"], "tuu"],
-                     uu.loc[r["uu"], "tduu"]])
-    header = ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "AAV2020", "LIBAAV2020", "TAAV2017", "TDAAV2017",
-              "CATEAAV2020", "CATEAAV2020_source", "UU2020", "LIBUU2020", "TUU2017", "TDUU2017"]
-    write_bytes(folder / "aav2020_uu2020_communes_cog2024.csv", csv_text(header, rows).encode("utf-8"))
+    t23 = t23.assign(code=t23.index)
+    taav_, tdaav_ = t23["aav"].map(aav["taav"]), t23["aav"].map(aav["tdaav"])
+    tuu_, tduu_ = t23["uu"].map(uu["tuu"]), t23["uu"].map(uu["tduu"])
+    table = pd.DataFrame({
+        "CODGEO": t23["code"], "LIBGEO": t23["libgeo"], "DEP": t23["dep"], "REG": REG_CODE, "EPCI": t23["epci"],
+        "NATURE_EPCI": t23["epci_nature"], "ARR": t23["dep"] + t23["arr_num"].astype(str),
+        "CV": t23["dep"] + t23["canton"], "ZE2020": t23["ze"], "UU2020": t23["uu"], "TUU2017": tuu_,
+        "TDUU2017": tduu_, "AAV2020": t23["aav"], "TAAV2017": taav_, "TDAAV2017": tdaav_,
+        "CATEAAV2020": t23["cateaav"], "BV2022": t23["bv"]})
+    write_bytes(folder / "table_appartenance_geo_communes_cog2023.csv",
+                csv_text(list(table.columns), table.itertuples(index=False)).encode("utf-8"))
+    table = pd.DataFrame({
+        "CODGEO": c["code"], "LIBGEO": c["name"], "DEP": c["dep"], "REG": REG_CODE, "EPCI": c["epci"],
+        "AAV2020": c["aav"], "LIBAAV2020": c["aav_name"], "TAAV2017": c["aav"].map(aav["taav"]),
+        "TDAAV2017": c["aav"].map(aav["tdaav"]), "CATEAAV2020": c["cateaav"],
+        "CATEAAV2020_source": "COG2023 table, same CODGEO and same AAV2020", "UU2020": c["uu"],
+        "LIBUU2020": c["uu_name"], "TUU2017": c["uu"].map(uu["tuu"]), "TDUU2017": c["uu"].map(uu["tduu"])})
+    write_bytes(folder / "aav2020_uu2020_communes_cog2024.csv",
+                csv_text(list(table.columns), table.itertuples(index=False)).encode("utf-8"))
     # labels of the supra-communal zones, 2024 block then 2023 block, each closed by an empty row
     rows = []
     for cog, tab in ((2024, c), (2023, t23)):

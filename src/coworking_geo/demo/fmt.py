@@ -22,6 +22,7 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` atomically to ``path`` (parents created)."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+        tmp.chmod(0o644)
     return Path(path)
 
 

@@ -222,6 +222,8 @@ def build_territory(seed: int, n_communes: int = 300) -> DemoTerritory:
         near = np.hypot(ring["x"] - city["x"], ring["y"] - city["y"]).nsmallest(2).index
         df.loc[near, "pole"] = True
     df["pop2021"] = _populations(rng, df)
+    pole = df["pole"].to_numpy()
+    df.loc[pole, "pop2021"] = _lognormal(rng, 7000, 0.4, int(pole.sum()), 2500, 20000).astype(np.int64)
     # départements: nearest of three capitals (central city, first two medium cities)
     capitals = np.vstack([seeds.xy[k == "central"][0], seeds.xy[k == "medium"][:2]])
     d = np.hypot(seeds.xy[:, None, 0] - capitals[None, :, 0], seeds.xy[:, None, 1] - capitals[None, :, 1])

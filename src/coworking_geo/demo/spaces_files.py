@@ -51,6 +51,8 @@ class SpacesTruth:
     duplicates: list[tuple[int, int]] = field(default_factory=list)
     arrondissement: list[int] = field(default_factory=list)
     census_twins: list[tuple[str, int]] = field(default_factory=list)
+    xy: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))  # EPSG:2154 true location of each row
+    pos: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))  # commune position of each row
 
 
 def _comclass(pop: float) -> str:
@@ -96,12 +98,25 @@ def _pick_communes(rng: np.random.Generator, terr: DemoTerritory, n: int) -> np.
     return out[rng.permutation(len(out))]
 
 
+def de(name: str) -> str:
+    """'de X' with French elision and contraction: "d'Abscisse", "du Centilly", "des Vignes", "de la Forêt"."""
+    if name.startswith("Le "):
+        return "du " + name[3:]
+    if name.startswith("Les "):
+        return "des " + name[4:]
+    if name.startswith("La "):
+        return "de la " + name[3:]
+    if name.startswith("L'"):
+        return "de l'" + name[2:]
+    return ("d'" if strip_accents(name)[0] in "AEIOUY" else "de ") + name
+
+
 def _names(rng: np.random.Generator, communes: pd.Series, fablab: np.ndarray) -> list[str]:
     out, seen = [], set()
     for name, fab in zip(communes, fablab, strict=True):
         words = FABLAB_WORDS if fab else COWORK_WORDS
         for _ in range(50):
-            cand = f"{words[rng.integers(len(words))]} {'de ' if rng.random() < 0.5 else ''}{name}"
+            cand = f"{words[rng.integers(len(words))]} {de(name) if rng.random() < 0.6 else name}"
             if rng.random() < 0.3:
                 cand += f" {rng.integers(2, 9)}"
             if cand not in seen:
@@ -128,26 +143,24 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator) -> tuple[pd.Data
     fab = rng.random(len(pos)) < 0.24
     names = _names(rng, c["name"].to_numpy()[pos], fab)
     to_ll = Transformer.from_crs(2154, 4326, always_xy=True)
-    lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
-    arr = arrondissement_of(terr, xy[:, 0], xy[:, 1])
     ze_pop = c.groupby("ze")["pop2021"].sum()
-    rows = []
-    truth = SpacesTruth()
-    for i, p in enumerate(pos):
+    arr_pc = terr.arrondissements.set_index("code")["postcode"]
+
+    def make_row(i: int, p: int, x: float, y: float, name: str, fablab: bool, added: bool) -> dict[str, object]:
         r = c.iloc[p]
         central = r["kind"] == "central"
-        added = i >= n_main
-        code = arr[i] if central else r["code"]
-        cp = terr.arrondissements.set_index("code").loc[code, "postcode"] if central else r["postcode"]
+        lo, la = to_ll.transform(x, y)
+        code = arrondissement_of(terr, np.array([x]), np.array([y]))[0] if central else r["code"]
+        cp = arr_pc[code] if central else r["postcode"]
         street = f"{rng.integers(1, 120)} {STREETS[rng.integers(len(STREETS))]}"
         metro = r["epci_nature"] == "ME"
-        row = {
-            "ID": i + 1, "NOM_TL": names[i], "ADRESSE": "" if added else street, "CP": "0" if added else cp,
+        return {
+            "ID": i + 1, "NOM_TL": name, "ADRESSE": "" if added else street, "CP": "0" if added else cp,
             "COMINIT": "" if added else (r["name"].upper() if rng.random() < 0.1 else r["name"]),
             "INSEECOM": "0" if added else code, "NOMCOM": "" if added else r["name"],
-            "WEB": "" if rng.random() < 0.3 else f"www.{_slug(names[i])}.example",
-            "TWITTER": "", "FACEBOOK": "", "TYPO": "" if added else (TYPO_FABLAB if fab[i] else TYPO_COWORKING),
-            "LAT": fmt_float(lat[i], 6), "LONG": fmt_float(lon[i], 6),
+            "WEB": "" if rng.random() < 0.3 else f"www.{_slug(name)}.example",
+            "TWITTER": "", "FACEBOOK": "", "TYPO": "" if added else (TYPO_FABLAB if fablab else TYPO_COWORKING),
+            "LAT": fmt_float(la, 6), "LONG": fmt_float(lo, 6),
             "GEOCOD": "" if added else f"{street[0].upper()}{street[1:]} {cp} {r['name']}",
             "PRECISION": "" if added else fmt_float(rng.choice([0.94, 0.93, 0.92, 0.95, 0.91, 0.86, 0.77, 0.99]), 2),
             "CONTACT": "", "MAIL": "", "METRO": "1" if metro else "0", "NOMMETRO": METRO_NAME if metro else "",
@@ -156,9 +169,10 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator) -> tuple[pd.Data
             "INSEE_ZE": r["ze"], "NOM_ZE": r["ze_name"].upper(), "CLASS_ZE": _class_ze(ze_pop[r["ze"]]),
             "POP_ZE": str(int(ze_pop[r["ze"]])),
         }
-        if central and not added:
-            truth.arrondissement.append(i + 1)
-        rows.append(row)
+
+    truth = SpacesTruth()
+    rows = [make_row(i, p, xy[i, 0], xy[i, 1], names[i], bool(fab[i]), i >= n_main) for i, p in enumerate(pos)]
+    truth.arrondissement = [i + 1 for i, p in enumerate(pos) if c["kind"].iat[p] == "central" and i < n_main]
     df = pd.DataFrame(rows, columns=CGET_COLUMNS)
     main = [i for i in range(n_main) if c["kind"].iat[pos[i]] != "central"]
     pick = list(rng.choice(main, size=14, replace=False))
@@ -192,14 +206,12 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator) -> tuple[pd.Data
         cand = [i for i in range(n_main) if pos[i] == p and i not in used]
         if cand:
             i = cand[0]
-        else:  # no space there yet: move an unused rural row into it
+        else:  # no space there yet: move an unused rural row into the commune nouvelle
             i = next(i for i in range(n_main) if i not in used and c["kind"].iat[pos[i]] == "rural")
             x, y = random_points(rng, np.array([c.geometry.iat[p]]))[0]
-            lo, la = to_ll.transform(x, y)
-            df.loc[i, ["LAT", "LONG"]] = [fmt_float(la, 6), fmt_float(lo, 6)]
-            r = c.iloc[p]
-            df.loc[i, ["CP", "INSEEMETRO", "INSEEDEP", "NOMCOMMETRO", "POPCOM"]] = [
-                r["postcode"], r["code"], r["dep"], r["name"], str(int(r["pop2021"]))]
+            pos[i], xy[i] = p, (x, y)
+            name = _names(rng, pd.Series([c["name"].iat[p]]), np.array([False]))[0]
+            df.loc[i] = pd.Series(make_row(i, p, x, y, name, False, False))
         used.add(i)
         df.loc[i, ["INSEECOM", "NOMCOM", "COMINIT"]] = [o["old_code"], o["name"], o["name"]]
         truth.former_code.append(int(i) + 1)
@@ -218,8 +230,8 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator) -> tuple[pd.Data
         truth.duplicates.append((int(i) + 1, n_main + n_added + j + 1))
     df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
     df["ID"] = df["ID"].astype(int).astype(str)
-    df.attrs["xy"] = np.vstack([xy, xy[dup_src]])
-    df.attrs["pos"] = np.concatenate([pos, pos[dup_src]])
+    truth.xy = np.vstack([xy, xy[dup_src]])
+    truth.pos = np.concatenate([pos, pos[dup_src]])
     return df, truth
 
 
@@ -250,8 +262,8 @@ def build_census(terr: DemoTerritory, cget: pd.DataFrame, truth: SpacesTruth,
               + [i for pair in truth.duplicates for i in pair])
     ok = [i for i in range(len(cget)) if int(cget.at[i, "ID"]) not in bad and cget.at[i, "TYPO"] != ""]
     twins = sorted(rng.choice(ok, size=int(0.4 * n), replace=False))
-    xy_all = cget.attrs["xy"]
-    pos_all = cget.attrs["pos"]
+    xy_all = truth.xy
+    pos_all = truth.pos
     new_pos = _pick_communes(rng, terr, n - len(twins))
     k = c["kind"].to_numpy()
     # the census has more rural places than 2019: move half of the new ones to rural communes

@@ -1,0 +1,143 @@
+"""Siting: great-circle distances, priority ranking, demand fallback, maximal covering with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from coworking_geo.siting import (
+    allocate,
+    demand_column,
+    exact_mclp,
+    greedy_mclp,
+    latest_fibre_column,
+    nearest_km,
+    priority_territories,
+)
+from coworking_geo.territory_profiles import commune_table, name_profiles, profile_features
+from coworking_geo.clustering import cluster
+
+
+def test_nearest_km_is_great_circle() -> None:
+    d = nearest_km(pd.Series([2.0, 55.5]), pd.Series([47.0, -21.0]), pd.Series([2.0, 55.5]), pd.Series([48.0, -21.1]))
+    assert d == pytest.approx([111.195, 11.1195], rel=1e-4)  # 1° and 0.1° of latitude, metropole and Réunion
+    same = nearest_km(pd.Series([2.0, 2.0, 3.0]), pd.Series([47.0, 47.0, 47.0]),
+                      pd.Series([2.0, 2.0, 3.0]), pd.Series([47.0, 47.0, 47.0]), exclude_self=True)
+    assert same[:2].tolist() == [0.0, 0.0] and same[2] == pytest.approx(75.83, rel=1e-3)
+    assert np.isnan(nearest_km(pd.Series([np.nan]), pd.Series([47.0]), pd.Series([2.0]), pd.Series([47.0]))[0])
+
+
+def test_latest_fibre_column() -> None:
+    cols = ["insee_code", "ftth_share_2018t1", "ftth_share_latest", "ftth_share_change", "ftth_share_over_100_2018t1"]
+    assert latest_fibre_column(cols) == "ftth_share_latest"
+    assert latest_fibre_column(["ftth_share_2018t1", "ftth_share_2024t4"]) == "ftth_share_2024t4"
+    assert latest_fibre_column(["x"]) is None
+
+
+def test_demand_falls_back_to_scaled_population() -> None:
+    df = pd.DataFrame({"population": [1000.0, 2000.0, 500.0], "long_commuters": [100.0, 300.0, np.nan],
+                       "flows_covered": [True, True, False]})
+    d, src, note = demand_column(df, "long_commuters")
+    assert d.tolist() == pytest.approx([100.0, 300.0, 500 * 400 / 3000])
+    assert src.tolist() == ["long_commuters", "long_commuters", "population_scaled"]
+    assert "0.1333" in note
+    d2, src2, _ = demand_column(df.assign(flows_covered=False), "long_commuters")
+    assert d2.tolist() == [1000.0, 2000.0, 500.0] and set(src2) == {"population"}
+
+
+def line_communes() -> pd.DataFrame:
+    """Communes on the 47°N parallel every 0.1° of longitude (7.58 km); one space at 2.0°E."""
+    n = 30
+    return pd.DataFrame({"insee_code": [f"99{i:03d}" for i in range(n)], "name": [f"C{i}" for i in range(n)],
+                         "population": [1000.0 + 100 * i for i in range(n)],
+                         "long_commuters": [100.0 + 10 * i for i in range(n)], "flows_covered": True,
+                         "fibre_share": [0.9 if i % 5 else 0.2 for i in range(n)],
+                         "lon": [2.0 + 0.1 * i for i in range(n)], "lat": 47.0,
+                         "dist_nearest_space_km": [7.5824 * i for i in range(n)]})
+
+
+def test_priority_territories_filter_and_rank() -> None:
+    pr = priority_territories(line_communes(), uncovered_km=10, min_fibre_share=0.5, objective="long_commuters", top_n=5)
+    # communes 2..29 are > 10 km from the space; multiples of 5 lack fibre; score = long commuters × fibre share
+    assert pr["insee_code"].tolist() == ["99029", "99028", "99027", "99026", "99024"]
+    assert pr["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert pr.loc[0, "score"] == pytest.approx(390 * 0.9)
+
+
+def test_greedy_and_exact_on_a_known_instance() -> None:
+    # 3 candidates; demand 0..4. c0 covers {0,1,2} (w 10), c1 covers {2,3} (w 9), c2 covers {3,4} (w 9)
+    A = sparse.csr_matrix(np.array([[1, 1, 1, 0, 0], [0, 0, 1, 1, 0], [0, 0, 0, 1, 1]], dtype=bool))
+    w = np.array([3.0, 3.0, 4.0, 5.0, 4.0])
+    g = greedy_mclp(A, w, 2)
+    assert g.chosen == [0, 2] and g.covered == 19.0 and g.marginal == [10.0, 9.0]
+    assert g.upper_bound >= 19.0
+    # greedy is not optimal here: weights where the greedy first pick blocks the best pair
+    w2 = np.array([1.0, 1.0, 8.0, 7.5, 0.1])
+    g2 = greedy_mclp(A, w2, 1)
+    assert g2.chosen == [1] and g2.covered == 15.5
+    A3 = sparse.csr_matrix(np.array([[1, 1, 1, 1, 0, 0], [1, 1, 0, 0, 1, 0], [0, 0, 1, 1, 0, 1]], dtype=bool))
+    w3 = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    g3 = greedy_mclp(A3, w3, 2)
+    assert g3.covered == 5.0 and g3.gap > 0  # greedy picks c0 first
+    e3 = exact_mclp(A3, w3, 2, 30, g3)
+    assert sorted(e3.chosen) == [1, 2] and e3.covered == 6.0 and e3.gap == 0.0 and e3.status == "optimal"
+
+
+def test_allocate_covers_the_far_end_and_is_order_free() -> None:
+    com = line_communes()
+    com["weight"] = com["long_commuters"]
+    dem = com[com["dist_nearest_space_km"] > 10]
+    cand = com[(com["dist_nearest_space_km"] > 10) & (com["fibre_share"] >= 0.5)]
+    res, sites = allocate(cand, dem, n_sites=2, coverage_km=10)
+    assert res.status == "optimal" and res.gap == 0.0
+    # each site covers itself and its two neighbours (7.58 km); 28 demand points, 6 covered
+    assert sites["n_communes_covered"].tolist() == [3, 3]
+    assert sites["assigned_demand"].sum() == pytest.approx(res.covered)
+    assert res.covered == pytest.approx((370 + 380 + 390) + (330 + 340 + 350))  # sites 28 and 24
+    assert sites["insee_code"].tolist() == ["99028", "99024"]
+    res2, sites2 = allocate(cand.sample(frac=1, random_state=3), dem.sample(frac=1, random_state=4), 2, 10)
+    assert sites2["insee_code"].tolist() == sites["insee_code"].tolist()
+
+
+def test_greedy_bound_when_exact_is_skipped() -> None:
+    com = line_communes()
+    com["weight"] = com["long_commuters"]
+    res, sites = allocate(com, com, n_sites=3, coverage_km=10, exact_max_candidates=0)
+    assert res.method == "greedy" and res.upper_bound >= res.covered and 0 <= res.gap < 0.5
+    assert len(sites) == 3 and sites["cumulative_demand"].iloc[-1] == pytest.approx(res.covered)
+
+
+def test_territory_profiles_on_contract_frames() -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    rows = []
+    for i in range(12):
+        for j in range(12):
+            big = i < 4 and j < 4
+            rows.append({"insee_code": f"{i:02d}{j:03d}", "name": f"C{i}-{j}", "dep_code": "99", "epci_code": f"E{i // 4}{j // 4}",
+                         "territory_class": "metropole" if big else "rural", "population": 40_000 if big else 300,
+                         "geometry": box(2 + 0.1 * j, 47 + 0.1 * i, 2.1 + 0.1 * j, 47.1 + 0.1 * i)})
+    communes = gpd.GeoDataFrame(rows, crs=4326)
+    big = communes["population"].gt(1000).to_numpy()
+    ind = pd.DataFrame({"insee_code": communes["insee_code"], "ftth_share_latest": np.where(big, 0.95, 0.3),
+                        "long_commuters": np.where(big, 4000.0, 90.0), "employed_residents": np.where(big, 20000.0, 120.0),
+                        "flows_covered": True, "access_2sfca": np.where(big, 1.0, 0.05)})
+    spaces = pd.DataFrame({"space_id": ["A", "B"], "lon": [2.15, 2.25], "lat": [47.15, 47.25]})
+    table = commune_table(communes, ind, spaces)
+    assert table.loc[table["insee_code"] == "01001", "dist_nearest_space_km"].iloc[0] == pytest.approx(0.0, abs=0.01)
+    feats = profile_features(table, "commune")
+    res = cluster(feats, "kmeans", 2, 4, seed=1, n_bootstrap=2)
+    assert res.k == 2
+    prof = name_profiles(feats, res)
+    assert prof["n_units"].tolist() == [128, 16]
+    # every feature separates the two groups: three terms each, all from the right side
+    rural = {"sparsely populated", "many long commutes", "poorly fibred", "far from spaces", "low access"}
+    urban = {"populous", "few long commutes", "well fibred", "near a space", "high access"}
+    names = [set(n.split(", ")) for n in prof["profile_name"]]
+    assert len(names[0]) == 3 and names[0] <= rural and len(names[1]) == 3 and names[1] <= urban
+    epci = profile_features(table, "epci")
+    assert len(epci) == 9 and epci.index.name == "epci_code"
+    assert epci.loc["E00", "long_commuter_share"] == pytest.approx(0.2)
