@@ -166,7 +166,8 @@ def build_fibre(communes: pd.DataFrame, crosswalk: pd.DataFrame,
     rows = []
     share_order: list[str] = []
     for v, df in counts.items():
-        summed, unmatched = carry_counts(df, crosswalk, codes, ["premises", "ftth"])
+        national = pd.concat([codes, crosswalk["insee_code"].astype("string")]).dropna().drop_duplicates()
+        summed, unmatched = carry_counts(df, crosswalk, national, ["premises", "ftth"])
         t = out[["insee_code"]].merge(summed, on="insee_code", how="left")
         out[f"premises_{v}"] = t["premises"].to_numpy()
         out[f"ftth_{v}"] = t["ftth"].to_numpy()

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from coworking_geo.codes import dep_of
+from coworking_geo.crosswalk import resolve_codes
 from coworking_geo.errors import InputFileError
 from coworking_geo.spaces.vocabulary import fold
 
@@ -162,34 +163,17 @@ def commune_from_city(postcode: pd.Series, city: pd.Series, index: CommuneIndex)
 def resolve_declared(codes: pd.Series, crosswalk: pd.DataFrame | None, index: CommuneIndex) -> tuple[pd.Series, pd.Series]:
     """Current commune code for each declared code, and how it was resolved.
 
-    The code is cleaned with :func:`coworking_geo.codes.normalise_insee` ('0' and
-    other unusable codes → 'invalid'), then looked up in the crosswalk
-    (``old_code → insee_code``, docs/contract.md); a code absent from the
-    crosswalk that is itself a current commune is kept. Paris/Lyon/Marseille
-    arrondissement codes resolve to their commune. Status: 'missing', 'invalid',
-    'unknown' (a well-formed code we cannot place), or the crosswalk relation
-    ('identity', 'merged', 'arrondissement', …).
+    A thin wrapper over :func:`coworking_geo.crosswalk.resolve_codes` (without a
+    crosswalk, the communes of ``index`` map to themselves). Status: 'missing',
+    'invalid' ('0' and other unusable codes), 'unknown' (a well-formed code we
+    cannot place), or the crosswalk relation ('identity', 'merged',
+    'arrondissement', …).
     """
-    from coworking_geo.codes import PLM_ARRONDISSEMENTS, normalise_insee
-
-    raw = codes.astype("string").str.strip()
-    clean, fix = normalise_insee(raw)
-    status = pd.Series("unknown", index=codes.index, dtype="string")
-    status = status.mask(raw.isna() | raw.eq(""), "missing").mask(fix.eq("invalid"), "invalid")
-    resolved = pd.Series(pd.NA, index=codes.index, dtype="string")
-    if crosswalk is not None and len(crosswalk):
-        cw = crosswalk.astype({"old_code": "string", "insee_code": "string"})
-        if "relation" not in cw:
-            cw["relation"] = "crosswalk"
-        cw = cw.assign(_o=cw["relation"].ne("identity")).sort_values(["old_code", "_o"]).drop_duplicates("old_code")
-        m = cw.set_index("old_code")
-        resolved = clean.map(m["insee_code"]).astype("string")
-        status = status.mask(resolved.notna(), clean.map(m["relation"]).astype("string"))
-    plm = {arr: com for com, arrs in PLM_ARRONDISSEMENTS.items() for arr in arrs}
-    arr = resolved.isna() & clean.isin(list(plm)).fillna(False)
-    resolved = resolved.mask(arr, clean.map(plm).astype("string"))
-    status = status.mask(arr, "arrondissement")
-    ident = resolved.isna() & index.known(clean)
-    resolved = resolved.mask(ident, clean)
-    status = status.mask(ident, "identity")
-    return resolved, status
+    if crosswalk is None or not len(crosswalk):
+        known = index.communes["insee_code"]
+        crosswalk = pd.DataFrame({"old_code": known, "insee_code": known, "relation": "identity", "summable": True})
+    res = resolve_codes(codes, crosswalk)
+    status = res["relation"].astype("string")
+    status = status.mask(res["insee_code"].isna(), "unknown")
+    status = status.mask(res["fix"].eq("invalid"), "invalid").mask(res["reason"].eq("empty code"), "missing")
+    return res["insee_code"].astype("string"), status
