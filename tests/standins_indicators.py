@@ -30,6 +30,8 @@ def crosswalk_standin(mirror: Path) -> pd.DataFrame:
     data = json.loads(gzip.open(mirror / "etalab_decoupage_administratif" / "communes_4.1.0_cog2024.json.gz").read())
     rows = []
     for c in data:
+        if c.get("zone") == "com":  # overseas collectivities are not communes of the 101 départements
+            continue
         if c["type"] == "commune-actuelle":
             rows.append((c["code"], c["code"], "identity"))
             rows += [(old, c["code"], "merged") for old in c.get("anciensCodes", [])]

@@ -254,10 +254,8 @@ def read_codes_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a results CSV keeping commune/EPCI codes as text (5-character commune codes)."""
     from coworking_geo.io import read_csv_text
 
-    df, _ = read_csv_text(path, dtype=None)
-    for col in ("insee_code", "epci_code", "dep_code", "reg_code"):
-        if col in df:
-            df[col] = df[col].astype("string")
+    codes = ("insee_code", "epci_code", "dep_code", "reg_code", "main_destination")
+    df, _ = read_csv_text(path, dtype={c: str for c in codes})
     if "insee_code" in df:
         df["insee_code"] = df["insee_code"].str.zfill(5)
     return df

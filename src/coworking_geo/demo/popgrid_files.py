@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 
 from coworking_geo.demo.fmt import largest_remainder
 from coworking_geo.demo.model import DemoTerritory
@@ -62,7 +62,7 @@ def write_popgrid(terr: DemoTerritory, rng: np.random.Generator, path: Path) -> 
     """eurostat_geostat_popgrid_1km_FR_2021_epsg3035.tif in the mirror's profile (tiled, deflate)."""
     grid, (x0, y1) = population_grid(terr, rng)
     profile = {"driver": "GTiff", "dtype": "int32", "nodata": -1, "width": grid.shape[1], "height": grid.shape[0],
-               "count": 1, "crs": "EPSG:3035", "transform": from_origin(x0, y1, CELL, CELL), "tiled": True,
+               "count": 1, "crs": "EPSG:3035", "transform": Affine(CELL, 0.0, x0, 0.0, -CELL, y1), "tiled": True,
                "blockxsize": 256, "blockysize": 256, "compress": "deflate", "predictor": 2, "interleave": "band"}
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(grid.astype(np.int32), 1)

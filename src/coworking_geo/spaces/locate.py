@@ -175,5 +175,7 @@ def resolve_declared(codes: pd.Series, crosswalk: pd.DataFrame | None, index: Co
     res = resolve_codes(codes, crosswalk)
     status = res["relation"].astype("string")
     status = status.mask(res["insee_code"].isna(), "unknown")
-    status = status.mask(res["fix"].eq("invalid"), "invalid").mask(res["reason"].eq("empty code"), "missing")
+    invalid = res["fix"].eq("invalid").fillna(False).astype(bool)
+    empty = res["reason"].eq("empty code").fillna(False).astype(bool)
+    status = status.mask(invalid, "invalid").mask(empty, "missing")
     return res["insee_code"].astype("string"), status

@@ -1,0 +1,136 @@
+"""The report: figures and tables in report.html equal the processed tables and results CSVs."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coworking_geo.report import (
+    MISSION_PUBLISHED,
+    TABLES,
+    format_value,
+    headline_figures,
+    mission_comparison,
+    render_report,
+)
+from coworking_geo.sources import load_sources
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class ReportParser(HTMLParser):
+    """Collect data-figure values and, per data-table, rows of data-value cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: dict[str, str] = {}
+        self.tables: dict[str, list[list[str]]] = {}
+        self.sources: list[str] = []
+        self._table: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if "data-figure" in a:
+            self.figures[a["data-figure"] or ""] = a.get("data-value") or ""
+        if tag == "table" and "data-table" in a:
+            self._table = a["data-table"]
+            self.tables[self._table or ""] = []
+        elif tag == "tr" and self._table is not None:
+            self.tables[self._table].append([])
+            if "data-source" in a:
+                self.sources.append(a["data-source"] or "")
+        elif tag == "td" and self._table is not None and "data-value" in a:
+            self.tables[self._table][-1].append(a["data-value"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._table = None
+
+
+def parse(page: str) -> ReportParser:
+    p = ReportParser()
+    p.feed(page)
+    for rows in p.tables.values():
+        rows[:] = [r for r in rows if r]
+    return p
+
+
+def same(cell: str, value: object) -> bool:
+    if pd.isna(value):  # type: ignore[arg-type]
+        return cell == ""
+    try:
+        return float(cell) == pytest.approx(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return cell == str(value)
+
+
+def assert_table_matches(parsed: ReportParser, name: str, df: pd.DataFrame) -> None:
+    rows = parsed.tables[name]
+    assert len(rows) == min(len(df), 60), name
+    for r, (_, expected) in zip(rows, df.iterrows(), strict=False):
+        assert all(same(c, v) for c, v in zip(r, expected.tolist(), strict=True)), (name, r, expected.tolist())
+
+
+def test_report_numbers_equal_tables() -> None:
+    from test_atlas import make_frames
+
+    f = make_frames()
+    communes, spaces, ind, progs = f["communes"], f["spaces"], f["indicators"], f["programmes"]
+    tables = {
+        "communes_by_territory_class.csv": communes.groupby("territory_class", as_index=False)
+        .agg(communes=("insee_code", "size"), population=("population", "sum")),
+        "priority_territories.csv": f["priority"], "proposed_sites.csv": f["sites"],
+        "mission_shares.csv": pd.DataFrame({"indicator": ["coworking_share_of_typed", "outside_metropolises_share"],
+                                            "published": [0.76, 0.4607], "ours": [0.7641, 0.4615]}),
+    }
+    figs = headline_figures(communes, spaces, ind, progs, f["priority"], f["sites"])
+    mission = mission_comparison(spaces, communes, tables["mission_shares.csv"])
+    sources = load_sources(REPO / "config" / "sources.yaml")
+    page = render_report("Diagnostic — test", "demo", figs, mission, tables,
+                         [sources["cget_tierslieux_2019"], sources["arcep_ftth_2018t1"]])
+    p = parse(page)
+    assert "synthetic demo data" in page and "Diagnostic — test (synthetic demo data)" in page
+    assert p.figures["n_communes"] == "30" and p.figures["n_spaces"] == "8"
+    assert p.figures["n_communes_with_space"] == "7" and p.figures["population"] == str(sum(range(30)) * 100 + 30 * 50)
+    assert p.figures["n_fabriques"] == "2" and p.figures["n_manufactures"] == "1"
+    assert float(p.figures["share_pop_within_10km"]) == pytest.approx(ind["pop_within_10km"].sum()
+                                                                      / communes["population"].sum())
+    for name, df in tables.items():
+        assert_table_matches(p, name, df)
+    published = {r[0]: r for r in p.tables["mission_published"]}
+    assert len(p.tables["mission_published"]) == 4
+    assert [float(r[0]) for r in p.tables["mission_published"]] == [v for _, v in MISSION_PUBLISHED.values()]
+    assert p.tables["mission_published"][1][1] == "8"          # places found: the list's spaces
+    assert float(p.tables["mission_published"][2][1]) == 0.7641  # from mission_shares.csv
+    assert published and p.sources == ["cget_tierslieux_2019", "arcep_ftth_2018t1"]
+    assert "Licence Ouverte 2.0" in page and "2018 T1 (COG 2018)" in page
+    assert format_value(0.7641, "pct") == "76,4\u202f%" and format_value(1463) == "1\u202f463"
+
+
+@pytest.mark.mirror
+def test_france_report_equals_processed_tables() -> None:
+    """The built France report shows the numbers of data/processed/france and results/france/tables."""
+    report = REPO / "results" / "france" / "report.html"
+    proc = REPO / "data" / "processed" / "france"
+    if not report.exists():
+        pytest.skip("results/france/report.html not built: snakemake --cores 2 --config territory=france "
+                    "results/france/report.html")
+    p = parse(report.read_text(encoding="utf-8"))
+    communes = pd.read_parquet(proc / "communes.parquet", columns=["insee_code", "population"])
+    spaces = pd.read_parquet(proc / "spaces.parquet", columns=["space_id", "insee_code"])
+    assert int(p.figures["n_communes"]) == len(communes) == 34935
+    assert int(p.figures["n_spaces"]) == len(spaces)
+    assert int(p.figures["n_communes_with_space"]) == spaces["insee_code"].dropna().nunique()
+    assert int(p.figures["population"]) == int(communes["population"].sum())
+    tables = REPO / "results" / "france" / "tables"
+    for name, _, _ in TABLES:
+        if (tables / name).exists():
+            df = pd.read_csv(tables / name, dtype={c: str for c in ("insee_code", "reg_code", "dep_code", "epci_code")})
+            assert_table_matches(p, name, df)
+    shares = pd.read_csv(tables / "mission_shares.csv").set_index("indicator")["ours"]
+    rows = p.tables["mission_published"]
+    assert float(rows[2][1]) == pytest.approx(shares["coworking_share_of_typed"])
+    assert float(rows[3][1]) == pytest.approx(shares["outside_metropolises_share"])
