@@ -179,21 +179,21 @@ def write_appartenance(terr: DemoTerritory, folder: Path) -> None:
                 csv_text(list(table.columns), table.itertuples(index=False)).encode("utf-8"))
     # labels of the supra-communal zones, 2024 block then 2023 block, each closed by an empty row
     rows = []
+    com_names = c["name"].to_dict()
     for cog, tab in ((2024, c), (2023, t23)):
-        arr_names = {}
-        for d, g in tab.groupby("dep"):
-            for a, ga in g.groupby("arr_num"):
-                arr_names[f"{d}{a}"] = (ga.sort_values("pop2021").iloc[-1]["name"], len(ga))
+        top = tab.sort_values("pop2021").groupby(["dep", "arr_num"]).agg(name=("name", "last"), n=("name", "size"))
+        arr_names = {f"{d}{a}": (r["name"], r["n"]) for (d, a), r in top.iterrows()}
+        epci_names = tab.groupby("epci")["epci_name"].first()
+        ze_names = tab.groupby("ze")["ze_name"].first()
         blocks = {
-            "AAV2020": [(k, aav.loc[k, "name"], n) for k, n in tab.groupby("aav").size().items()],
+            "AAV2020": [(k, aav.at[k, "name"], n) for k, n in tab.groupby("aav").size().items()],
             "ARR": [(k, v[0], v[1]) for k, v in sorted(arr_names.items())],
-            "BV2022": [(k, c.loc[k, "name"], n) for k, n in tab.groupby("bv").size().items()],
+            "BV2022": [(k, com_names[k], n) for k, n in tab.groupby("bv").size().items()],
             "DEP": [(k, DEP_NAMES[k], n) for k, n in tab.groupby("dep").size().items()],
-            "EPCI": [(k, tab.loc[tab["epci"] == k, "epci_name"].iloc[0], n)
-                     for k, n in tab.groupby("epci").size().items()],
+            "EPCI": [(k, epci_names[k], n) for k, n in tab.groupby("epci").size().items()],
             "REG": [(REG_CODE, REG_NAME, len(tab))],
-            "UU2020": [(k, uu.loc[k, "name"], n) for k, n in tab.groupby("uu").size().items()],
-            "ZE2020": [(k, tab.loc[tab["ze"] == k, "ze_name"].iloc[0], n) for k, n in tab.groupby("ze").size().items()],
+            "UU2020": [(k, uu.at[k, "name"], n) for k, n in tab.groupby("uu").size().items()],
+            "ZE2020": [(k, ze_names[k], n) for k, n in tab.groupby("ze").size().items()],
         }
         for niv, items in blocks.items():
             rows += [[niv, k, name, int(n), cog] for k, name, n in items]

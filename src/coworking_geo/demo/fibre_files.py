@@ -93,8 +93,9 @@ def write_arcep_2018(terr: DemoTerritory, fib: pd.DataFrame, folder: Path) -> No
              "Zones très denses,Engagements L. 33-13,Intentions privées hors engagement L. 33-13,Commune rurale,"
              "Commune de montagne,OI 2018 T1"]
     order = sorted(rows.index, key=lambda code: (strip_accents(rows.at[code, "name"]).lower(), code))
+    recs = rows.drop(columns=[c for c in ("code",) if c in rows.columns]).to_dict("index")
     for code in order:
-        r = rows.loc[code]
+        r = recs[code]
         kind = r["kind"]
         amii = kind in ("central", "metro_inner", "metro_outer", "medium", "medium_ring")
         ztd = " 1    " if kind == "central" else " -    "
@@ -112,7 +113,7 @@ def write_arcep_2018(terr: DemoTerritory, fib: pd.DataFrame, folder: Path) -> No
     lines = ["Réseaux en fibre optique jusqu'à l'abonné (FttH),,,,", "Déploiement par Commune,,,,", ",,,,", ",,,,",
              "Code commune,Champ," + ",".join(QUARTERS)]
     for code in sorted(rows.index):
-        r = rows.loc[code]
+        r = recs[code]
         counts = [int(r[q]) for q in QUARTERS]
         cats = category(np.array(counts) / max(int(r["locaux"]), 1))
         lines.append(f"{code},Locaux Raccordables," + ",".join(str(v) for v in counts))
@@ -124,8 +125,9 @@ def write_arcep_latest(terr: DemoTerritory, fib: pd.DataFrame, path: Path) -> No
     """arcep_ftth_pct_communes_latest.csv: code_insee,nom,code_dep,population,fibre_pct."""
     c = terr.communes
     lines = ["code_insee,nom,code_dep,population,fibre_pct"]
-    for code, r in c.iterrows():
-        pct = "" if r["kind"] == "central" else f"{min(fib.at[code, 'latest_pct'], 100.0):.1f}"
+    latest = fib["latest_pct"].to_dict()
+    for code, r in c[["name", "dep", "pop2023", "kind"]].to_dict("index").items():
+        pct = "" if r["kind"] == "central" else f"{min(latest[code], 100.0):.1f}"
         name = f'"{r["name"]}"' if "," in r["name"] else r["name"]
         lines.append(f"{code},{name},{r['dep']},{int(r['pop2023'])},{pct}")
     write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))

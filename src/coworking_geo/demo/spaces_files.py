@@ -145,9 +145,10 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator) -> tuple[pd.Data
     to_ll = Transformer.from_crs(2154, 4326, always_xy=True)
     ze_pop = c.groupby("ze")["pop2021"].sum()
     arr_pc = terr.arrondissements.set_index("code")["postcode"]
+    recs = c.drop(columns="geometry").to_dict("records")
 
     def make_row(i: int, p: int, x: float, y: float, name: str, fablab: bool, added: bool) -> dict[str, object]:
-        r = c.iloc[p]
+        r = recs[p]
         central = r["kind"] == "central"
         lo, la = to_ll.transform(x, y)
         code = arrondissement_of(terr, np.array([x]), np.array([y]))[0] if central else r["code"]
@@ -274,6 +275,8 @@ def build_census(terr: DemoTerritory, cget: pd.DataFrame, truth: SpacesTruth,
                 "Tiers-lieu nourricier", "Tiers-lieu culturel / lieu intermédiaire", "Cuisine partagée / foodlab"]
     rows = []
     used_names = set(cget["NOM_TL"])
+    recs = c.drop(columns="geometry").to_dict("records")
+    arr_pc = terr.arrondissements.set_index("code")["postcode"]
     for j in range(n):
         if j < len(twins):
             i = twins[j]
@@ -291,13 +294,13 @@ def build_census(terr: DemoTerritory, cget: pd.DataFrame, truth: SpacesTruth,
                 name += " bis"
             fam = ", ".join(sorted(set(rng.choice(families, size=rng.integers(1, 3)))))
         used_names.add(name)
-        r = c.iloc[p]
+        r = recs[p]
         lo, la = to_ll.transform(x, y)
         street = f"{rng.integers(1, 120)} {STREETS[rng.integers(len(STREETS))]}"
         cp = r["postcode"]
         if r["kind"] == "central":
             code = arrondissement_of(terr, np.array([x]), np.array([y]))[0]
-            cp = terr.arrondissements.set_index("code").loc[code, "postcode"]
+            cp = arr_pc[code]
         rows.append([f"FTL{j + 1:05d}", name, street, cp, r["name"], r["dep_name"], REG_NAME,
                      fmt_float(la, 6).replace(".", ","), fmt_float(lo, 6).replace(".", ","),
                      "" if rng.random() < 0.3 else f"https://{_slug(name)}.example", FAKE_EMAIL, FAKE_PHONE,
@@ -318,6 +321,8 @@ def write_laureates(terr: DemoTerritory, cget: pd.DataFrame, out_root: Path, rng
     """Fabriques de territoire (~12) and Manufactures de proximité (~5) as commune-centroid points."""
     c = terr.communes
     ll = lonlat(terr)
+    names = c["name"].to_dict()
+    kinds = c["kind"].to_dict()
     typed = cget[cget["TYPO"] != ""]
     for sid, fname, prefix, n_lau, n_named in (
             ("anct_fabriques_territoire", "fabt_geom", "fabt", 12, 6),
@@ -335,7 +340,7 @@ def write_laureates(terr: DemoTerritory, cget: pd.DataFrame, out_root: Path, rng
         extra = c.index[rng.choice(pool, rest, replace=False)]
         communes += list(extra)
         labels += [f"{['La Fabrique', 'Le Tiers-lieu', 'Les Ateliers', 'La Coopérative'][j % 4]} "
-                   f"de {c.loc[cm, 'name']}" for j, cm in enumerate(extra)]
+                   f"{de(names[cm])}" for j, cm in enumerate(extra)]
         if prefix == "fabt":
             ids = [f"fabt-{v}" for v in rng.choice(np.arange(1, 383), n_lau, replace=False)]
         else:
@@ -347,11 +352,11 @@ def write_laureates(terr: DemoTerritory, cget: pd.DataFrame, out_root: Path, rng
         empty_geom = prefix == "fabt"
         for cm in sorted(by_commune):
             items = by_commune[cm]
-            name = c.loc[cm, "name"]
+            name = names[cm]
             props = {"id_geo": cm, "lib_geo": name, "id_territoire": "; ".join(i for i, _ in items),
                      "liste_geo": f"{name} ({cm})", "lib_territoire": "; ".join(lab for _, lab in items)}
-            pt = (ll.loc[cm, "lon"], ll.loc[cm, "lat"])
-            if empty_geom and c.loc[cm, "kind"] == "rural":
+            pt = (ll.at[cm, "lon"], ll.at[cm, "lat"])
+            if empty_geom and kinds[cm] == "rural":
                 pt, empty_geom = None, False  # one feature without geometry, as in the ANCT file
             feats.append((props, pt))
         write_bytes(out_root / sid / f"{fname}.geojson", geojson_text(fname, feats).encode("utf-8"))
