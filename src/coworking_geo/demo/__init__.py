@@ -50,7 +50,7 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
 def write_demo_sources(out_root: str | os.PathLike[str], seed: int, n_communes: int = 300) -> dict[str, list[Path]]:
     """Write every demo source file under ``out_root/{source_id}/`` and return the paths by source id.
 
-    ``n_communes`` (50–2,400) communes in three départements of one région, in EPSG:4326 around
+    ``n_communes`` (50–1,500) communes in three départements of one région, in EPSG:4326 around
     lon 3.5°, lat 46.4°. Takes about a second for 300 communes.
     """
     t0 = time.perf_counter()

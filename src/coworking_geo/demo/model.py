@@ -19,6 +19,7 @@ import shapely
 from coworking_geo.demo.geography import KM, Seeds, draw_seeds, voronoi_cells
 from coworking_geo.demo.names import commune_siren, epci_siren, fictional_names
 
+MIN_COMMUNES, MAX_COMMUNES = 50, 1500
 REG_CODE = "84"
 REG_NAME = "Synthésie-Centre"
 DEP_CODES = ["63", "03", "42"]
@@ -193,7 +194,7 @@ def _codes(rng: np.random.Generator, df: pd.DataFrame) -> tuple[np.ndarray, dict
         pool = np.arange(1, 370) if slots <= 250 else np.setdiff1d(np.arange(1, 1000), np.arange(380, 390))
         if slots > len(pool):
             raise ValueError(f"demo: {slots} communes in département {dep} do not fit in 3-digit codes; "
-                             "use n_communes <= 2400")
+                             f"use n_communes <= {MAX_COMMUNES}")
         numbers = np.sort(rng.choice(pool, size=slots, replace=False))
         pos = 0
         for i in order:
@@ -207,7 +208,10 @@ def _codes(rng: np.random.Generator, df: pd.DataFrame) -> tuple[np.ndarray, dict
 
 
 def build_territory(seed: int, n_communes: int = 300) -> DemoTerritory:
-    """Build the synthetic territory (a pure function of ``seed`` and ``n_communes``)."""
+    """Build the synthetic territory (a pure function of ``seed`` and ``n_communes``, 50–1,500)."""
+    if not MIN_COMMUNES <= n_communes <= MAX_COMMUNES:
+        raise ValueError(f"demo: n_communes must be between {MIN_COMMUNES} and {MAX_COMMUNES} "
+                         f"(3-digit commune numbers in three départements), got {n_communes}")
     rng = np.random.default_rng(seed)
     seeds = draw_seeds(rng, n_communes)
     cells = voronoi_cells(seeds)
