@@ -39,12 +39,13 @@ def test_latest_fibre_column() -> None:
 def test_demand_falls_back_to_scaled_population() -> None:
     df = pd.DataFrame({"population": [1000.0, 2000.0, 500.0], "long_commuters": [100.0, 300.0, np.nan],
                        "flows_covered": [True, True, False]})
-    d, src, note = demand_column(df, "long_commuters")
+    d, src, note = demand_column(df, "long_commuters", min_flow_coverage=0.5)
     assert d.tolist() == pytest.approx([100.0, 300.0, 500 * 400 / 3000])
     assert src.tolist() == ["long_commuters", "long_commuters", "population_scaled"]
     assert "0.1333" in note
-    d2, src2, _ = demand_column(df.assign(flows_covered=False), "long_commuters")
-    assert d2.tolist() == [1000.0, 2000.0, 500.0] and set(src2) == {"population"}
+    d2, src2, note2 = demand_column(df.assign(flows_covered=[True, False, False]), "long_commuters", 0.5)
+    assert d2.tolist() == [1000.0, 2000.0, 500.0] and set(src2) == {"population"}  # 1 of 3 covered < 50 %
+    assert note2.startswith("population (commuting flows cover 1 of 3 communes")
 
 
 def line_communes() -> pd.DataFrame:

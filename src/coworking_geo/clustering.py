@@ -180,6 +180,8 @@ def choose_k(scores: pd.DataFrame) -> tuple[int, str]:
         parts.append(f"{c} {best[c]:.3f} (rank {int(best[f'rank_{c}'])}, best k={top})")
     reason = (f"k={k} has the best mean rank ({best['mean_rank']:.2f}) over {len(used)} criteria among "
               f"k={int(scores['k'].min())}..{int(scores['k'].max())}: " + "; ".join(parts))
+    if len(scores) > 1 and k == int(scores["k"].max()):
+        reason += " (k is the upper end of the range: a larger k_max may score better)"
     return k, reason
 
 

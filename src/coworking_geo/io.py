@@ -37,6 +37,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        tmp_path.chmod(0o644)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)

@@ -76,14 +76,27 @@ def latest_fibre_column(columns: list[str] | pd.Index) -> str | None:
     return latest[0] if latest else max(found)[1]
 
 
-def demand_column(df: pd.DataFrame, objective: str) -> tuple[pd.Series, pd.Series, str]:
-    """Demand per commune for the objective, its source per row, and a note.
+def fibre_column(columns: list[str] | pd.Index, vintage: str = "latest") -> str | None:
+    """``ftth_share_<vintage>``; ``'latest'`` picks :func:`latest_fibre_column`. ConfigError when absent."""
+    if vintage == "latest":
+        return latest_fibre_column(columns)
+    col = f"ftth_share_{vintage}"
+    if col not in columns:
+        found = [c for c in columns if FIBRE_RE.match(str(c))]
+        raise ConfigError(f"fibre vintage '{vintage}': no column {col} in indicators; available: {found}")
+    return col
+
+
+def demand_column(df: pd.DataFrame, objective: str, min_flow_coverage: float = 0.5) -> tuple[pd.Series, pd.Series, str]:
+    """Demand per commune for the objective (people), its source per row, and a note.
 
     ``objective='long_commuters'``: long commuters where the commuting flows
     cover the commune; elsewhere population × the long-commuter rate
     (long commuters / population) of the covered communes, flagged
-    ``population_scaled``. With no covered commune at all, population
-    (``population``). ``objective='population'``: population.
+    ``population_scaled``. When flows cover fewer than ``min_flow_coverage``
+    of the communes (e.g. France with only regional MOBPRO extracts), a rate
+    from a few regions would bias the ranking towards them: demand is then
+    population everywhere (``population``). ``objective='population'``: population.
     """
     pop = pd.to_numeric(df["population"], errors="coerce").astype(float).fillna(0.0)
     if objective == "population":
@@ -93,9 +106,11 @@ def demand_column(df: pd.DataFrame, objective: str) -> tuple[pd.Series, pd.Serie
     long = pd.to_numeric(df.get("long_commuters", pd.Series(np.nan, index=df.index)), errors="coerce").astype(float)
     covered = df.get("flows_covered", long.notna())
     covered = pd.Series(covered, index=df.index).fillna(False).astype(bool) & long.notna()
-    if not covered.any():
-        LOG.warning("no commune has commuting flows: demand falls back to population")
-        return pop, pd.Series("population", index=df.index), "population (no commuting flows available)"
+    if covered.mean() < min_flow_coverage:
+        note = (f"population (commuting flows cover {int(covered.sum())} of {len(df)} communes, under "
+                f"{min_flow_coverage:.0%}: long commuters are not comparable across the territory)")
+        LOG.warning("demand falls back to %s", note)
+        return pop, pd.Series("population", index=df.index), note
     rate = long[covered].sum() / max(pop[covered].sum(), 1.0)
     demand = long.where(covered, pop * rate)
     src = pd.Series(np.where(covered, "long_commuters", "population_scaled"), index=df.index)
@@ -106,7 +121,7 @@ def demand_column(df: pd.DataFrame, objective: str) -> tuple[pd.Series, pd.Serie
 
 
 def priority_territories(communes: pd.DataFrame, uncovered_km: float, min_fibre_share: float,
-                         objective: str, top_n: int) -> pd.DataFrame:
+                         objective: str, top_n: int, min_flow_coverage: float = 0.5) -> pd.DataFrame:
     """Rank under-served communes: no space within ``uncovered_km``, fibre share ≥ ``min_fibre_share``.
 
     ``communes`` needs insee_code, name, population, dist_nearest_space_km,
@@ -115,7 +130,7 @@ def priority_territories(communes: pd.DataFrame, uncovered_km: float, min_fibre_
     ``top_n`` best with their rank; communes with unknown fibre are left out.
     """
     df = communes.copy()
-    df["demand"], df["demand_source"], _ = demand_column(df, objective)
+    df["demand"], df["demand_source"], _ = demand_column(df, objective, min_flow_coverage)
     under = df["dist_nearest_space_km"] > uncovered_km
     fibre_ok = df["fibre_share"] >= min_fibre_share
     LOG.info("%d communes without a space within %s km; %d of them with fibre share >= %s; %d with unknown fibre",
@@ -139,6 +154,7 @@ class AllocationResult:
     method: str
     status: str
     total_demand: float
+    greedy_covered: float = float("nan")
 
     @property
     def gap(self) -> float:
@@ -236,7 +252,7 @@ def exact_mclp(A: sparse.csr_matrix, w: np.ndarray, n_sites: int, time_limit_s: 
 
 
 def allocate(candidates: pd.DataFrame, demand: pd.DataFrame, n_sites: int, coverage_km: float,
-             exact_max_candidates: int = 4000, time_limit_s: float = 60.0) -> tuple[AllocationResult, pd.DataFrame]:
+             exact_max_candidates: int = 50000, time_limit_s: float = 60.0) -> tuple[AllocationResult, pd.DataFrame]:
     """Maximal covering location: ``candidates`` and ``demand`` have lon, lat (degrees); demand has ``weight``.
 
     Both frames are first sorted by ``insee_code`` so the answer does not depend
@@ -252,8 +268,10 @@ def allocate(candidates: pd.DataFrame, demand: pd.DataFrame, n_sites: int, cover
     LOG.info("MCLP: %d candidates, %d demand points (total %.0f), %d coverage pairs within %s km",
              len(cand), len(dem), w.sum(), A.nnz, coverage_km)
     res = greedy_mclp(A, w, n_sites)
+    greedy_covered = res.covered
     if len(cand) <= exact_max_candidates and res.gap > 1e-9:
         res = exact_mclp(A, w, n_sites, time_limit_s, res)
+    res.greedy_covered = greedy_covered
     LOG.info("MCLP %s (%s): covered %.0f, upper bound %.0f, gap %.3f %%", res.method, res.status,
              res.covered, res.upper_bound, 100 * res.gap)
     sites = cand.iloc[res.chosen].reset_index(drop=True)

@@ -8,7 +8,7 @@ Features (per space, before scaling):
   ``around_km`` km of the space);
 - ``share_outside``: share (0–1) of the employed residents of its commune who
   work in another commune;
-- ``fibre_share``: FTTH share (0–1) of its commune, latest vintage;
+- ``fibre_share``: FTTH share (0–1) of its commune, configured vintage (default latest);
 - ``log_dist_other_space`` and ``log_dist_metropolis``: log(1 + km) to the nearest
   other space and to the nearest commune of one of the 22 metropolises (0 inside);
 - ``type_<t>``: 1 when the space has type t; ``programme``: 1 for a Fabrique de
@@ -25,7 +25,7 @@ from coworking_geo.clustering import ClusteringResult
 from coworking_geo.errors import InputFileError
 from coworking_geo.geodesy import commune_centroids
 from coworking_geo.log import get_logger
-from coworking_geo.siting import chord_to_km, km_to_chord, latest_fibre_column, nearest_km, sphere_xyz
+from coworking_geo.siting import chord_to_km, km_to_chord, fibre_column, nearest_km, sphere_xyz
 
 LOG = get_logger(__name__)
 
@@ -94,7 +94,8 @@ def _flag(series: pd.Series | None, n: int) -> np.ndarray:
 
 
 def space_features(spaces: pd.DataFrame, communes: pd.DataFrame, indicators: pd.DataFrame,
-                   around_km: float = 10.0, spaces_path: str = "spaces.parquet") -> pd.DataFrame:
+                   around_km: float = 10.0, spaces_path: str = "spaces.parquet",
+                   fibre_vintage: str = "latest") -> pd.DataFrame:
     """Feature table indexed by space_id (raw units; see the module docstring), plus ``territory_class``.
 
     Raises InputFileError when spaces lack space_id, insee_code, lon, lat or types.
@@ -111,7 +112,7 @@ def space_features(spaces: pd.DataFrame, communes: pd.DataFrame, indicators: pd.
     meta = com[cols].merge(pts, on="insee_code", how="left")
     meta["metropolis"] = is_metropolis(com["metropolis"]) if "metropolis" in com else False
     ind = indicators.copy()
-    fib = latest_fibre_column(ind.columns)
+    fib = fibre_column(ind.columns, fibre_vintage)
     ind["fibre_share"] = ind[fib] if fib else np.nan
     meta = meta.merge(ind[[c for c in ["insee_code", "fibre_share", "share_outside", "employed_residents"]
                            if c in ind.columns]], on="insee_code", how="left")

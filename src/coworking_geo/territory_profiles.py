@@ -5,7 +5,7 @@ Features per unit (before scaling):
 - ``log_population``: log(1 + inhabitants);
 - ``long_commuter_share``: long commuters / employed residents (0–1), where
   commuting flows cover the unit;
-- ``fibre_share``: FTTH share (0–1), latest vintage;
+- ``fibre_share``: FTTH share (0–1), configured vintage (default latest);
 - ``log_dist_nearest_space``: log(1 + km) from the unit's centroid
   (EPCI: population-weighted mean of its communes) to the nearest space;
 - ``access_2sfca``: the access score of the access stage (when present).
@@ -25,7 +25,7 @@ from sklearn.neighbors import kneighbors_graph
 
 from coworking_geo.clustering import ClusteringResult, canonical_labels
 from coworking_geo.log import get_logger
-from coworking_geo.siting import latest_fibre_column, nearest_km, sphere_xyz
+from coworking_geo.siting import fibre_column, nearest_km, sphere_xyz
 from coworking_geo.space_models import commune_points, dedupe_names
 
 LOG = get_logger(__name__)
@@ -42,7 +42,8 @@ PROFILE_LABELS = {
 NAME_THRESHOLD_Z = 0.25
 
 
-def commune_table(communes: pd.DataFrame, indicators: pd.DataFrame, spaces: pd.DataFrame) -> pd.DataFrame:
+def commune_table(communes: pd.DataFrame, indicators: pd.DataFrame, spaces: pd.DataFrame,
+                  fibre_vintage: str = "latest") -> pd.DataFrame:
     """One row per commune: code, name, dep_code, epci_code, territory_class, population, lon/lat of its
     centroid, long_commuters, employed_residents, flows_covered, fibre_share (0–1),
     access_2sfca and dist_nearest_space_km (great-circle km)."""
@@ -51,7 +52,7 @@ def commune_table(communes: pd.DataFrame, indicators: pd.DataFrame, spaces: pd.D
                         "density_level"] if c in com.columns]
     df = com[keep].merge(commune_points(communes), on="insee_code", how="left")
     ind = indicators.copy()
-    fib = latest_fibre_column(ind.columns)
+    fib = fibre_column(ind.columns, fibre_vintage)
     LOG.info("fibre share column: %s", fib)
     ind["fibre_share"] = pd.to_numeric(ind[fib], errors="coerce") if fib else np.nan
     cols = [c for c in ["insee_code", "fibre_share", "long_commuters", "employed_residents", "flows_covered",

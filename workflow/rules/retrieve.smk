@@ -42,6 +42,8 @@ rule demo_sources:
         "logs/demo/demo_sources.log",
     benchmark:
         "benchmarks/out/demo/demo_sources.tsv"
+    resources:
+        mem_mb=1000,
     conda:
         "../envs/coworking-geo.yaml"
     script:

@@ -56,6 +56,7 @@ rule typology_space_models:
         seed=TYPO["seed"],
         bootstrap=TYPO["bootstrap"],
         around_km=TYPO["around_km"],
+        fibre_vintage=TYPO["fibre_vintage"],
         min_feature_coverage=TYPO["min_feature_coverage"],
         silhouette_sample=TYPO["silhouette_sample"],
         bootstrap_max_points=TYPO["bootstrap_max_points"],
@@ -98,6 +99,7 @@ rule typology_territory_profiles:
         silhouette_sample=TYPO["silhouette_sample"],
         bootstrap_max_points=TYPO["bootstrap_max_points"],
         spatial=TYPO["territory_spatial"],
+        fibre_vintage=TYPO["fibre_vintage"],
     log:
         f"{LOGS}/typology/territory_profiles.log",
     benchmark:
@@ -133,6 +135,7 @@ rule typology_siting:
         top_n=SITING["top_n"],
         min_fibre_share=SITING["min_fibre_share"],
         exact_max_candidates=SITING["exact_max_candidates"],
+        min_flow_coverage=SITING["min_flow_coverage"],
         time_limit_s=SITING["solver_time_limit_s"],
     log:
         f"{LOGS}/typology/siting.log",

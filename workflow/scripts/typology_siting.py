@@ -15,12 +15,12 @@ with snakemake_script(smk) as log:
                           read_table(smk.input.spaces))
     prov = provenance(load_sources(smk.input.sources_yaml), list(p.source_ids), p.territory,
                       "Where to open the next places")
-    prio = priority_territories(table, p.uncovered_km, p.min_fibre_share, p.objective, p.top_n)
+    prio = priority_territories(table, p.uncovered_km, p.min_fibre_share, p.objective, p.top_n, p.min_flow_coverage)
     pcols = ["rank", "insee_code", "name", "dep_code", "territory_class", "population", "long_commuters",
              "flows_covered", "demand", "demand_source", "fibre_share", "dist_nearest_space_km", "score"]
     write_csv(prio[[c for c in pcols if c in prio.columns]], smk.output.priority, prov)
 
-    table["weight"], table["demand_source"], note = demand_column(table, p.objective)
+    table["weight"], table["demand_source"], note = demand_column(table, p.objective, p.min_flow_coverage)
     table = table[table["lon"].notna()]
     demand = table[table["dist_nearest_space_km"] > p.coverage_km]
     candidates = table[(table["dist_nearest_space_km"] > p.uncovered_km)
@@ -34,6 +34,7 @@ with snakemake_script(smk) as log:
         "objective": p.objective, "demand": note, "coverage_km": p.coverage_km, "uncovered_km": p.uncovered_km,
         "min_fibre_share": p.min_fibre_share, "n_sites": len(res.chosen), "n_candidates": len(candidates),
         "n_demand_points": len(demand), "uncovered_demand_total": res.total_demand, "covered_demand": res.covered,
+        "greedy_covered_demand": res.greedy_covered,
         "covered_share": res.covered / res.total_demand if res.total_demand else float("nan"),
         "upper_bound": res.upper_bound, "optimality_gap": res.gap, "method": res.method, "status": res.status}])
     write_csv(summary, smk.output.summary, prov)

@@ -5,7 +5,7 @@ import pandas as pd
 from coworking_geo.clustering import cluster
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.siting import latest_fibre_column
+from coworking_geo.siting import fibre_column
 from coworking_geo.sources import load_sources, provenance
 from coworking_geo.space_models import cross_table, model_features, name_models, space_features
 
@@ -15,8 +15,9 @@ with snakemake_script(smk) as log:
     spaces = read_table(smk.input.spaces)
     communes = read_table(smk.input.communes)
     indicators = read_table(smk.input.indicators)
-    log.info("fibre column used: %s", latest_fibre_column(indicators.columns))
-    feats = space_features(spaces, communes, indicators, around_km=p.around_km, spaces_path=smk.input.spaces)
+    log.info("fibre column used: %s", fibre_column(indicators.columns, p.fibre_vintage))
+    feats = space_features(spaces, communes, indicators, around_km=p.around_km, spaces_path=smk.input.spaces,
+                           fibre_vintage=p.fibre_vintage)
     X = model_features(feats, p.min_feature_coverage)
     res = cluster(X, p.method, p.k_min, p.k_max, seed=p.seed, n_bootstrap=p.bootstrap,
                   sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points,

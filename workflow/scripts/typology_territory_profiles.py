@@ -18,7 +18,7 @@ smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:
     p = smk.params
     table = commune_table(read_table(smk.input.communes), read_table(smk.input.indicators),
-                          read_table(smk.input.spaces))
+                          read_table(smk.input.spaces), p.fibre_vintage)
     feats = profile_features(table, p.unit)
     X = model_features(feats, p.min_feature_coverage)
     res = cluster(X, p.method, p.k_min, p.k_max, seed=p.seed, n_bootstrap=p.bootstrap, k=p.k,
