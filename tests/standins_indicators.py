@@ -1,15 +1,15 @@
 """Stand-ins for the processed inputs of the indicators stage (communes, crosswalk, spaces),
-built from the real-data mirror until the territories and spaces stages deliver theirs."""
+built from the real-data mirror (the crosswalk with the real builder)."""
 
 from __future__ import annotations
 
-import gzip
-import json
 from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+
+from coworking_geo.crosswalk import build_crosswalk, read_decoupage
 
 
 @lru_cache(maxsize=2)
@@ -26,24 +26,8 @@ def communes_standin(mirror: Path) -> gpd.GeoDataFrame:
 
 @lru_cache(maxsize=2)
 def crosswalk_standin(mirror: Path) -> pd.DataFrame:
-    """old_code → insee_code from @etalab/decoupage-administratif 4.1.0 (anciensCodes, delegated, arrondissements)."""
-    data = json.loads(gzip.open(mirror / "etalab_decoupage_administratif" / "communes_4.1.0_cog2024.json.gz").read())
-    rows = []
-    for c in data:
-        if c.get("zone") == "com":  # overseas collectivities are not communes of the 101 départements
-            continue
-        if c["type"] == "commune-actuelle":
-            rows.append((c["code"], c["code"], "identity"))
-            rows += [(old, c["code"], "merged") for old in c.get("anciensCodes", [])]
-        elif c["type"] == "arrondissement-municipal":
-            rows.append((c["code"], c["commune"], "arrondissement"))
-        else:
-            parent = c.get("chefLieu") or c.get("commune")
-            rows.append((c["code"], parent, "delegated" if c["type"] == "commune-deleguee" else "associated"))
-    cw = pd.DataFrame(rows, columns=["old_code", "insee_code", "relation"]).drop_duplicates("old_code")
-    cw["summable"] = True
-    cw["source"] = "etalab 4.1.0 (test stand-in)"
-    return cw
+    """The real crosswalk, built by the territories stage from @etalab/decoupage-administratif 4.1.0."""
+    return build_crosswalk(read_decoupage(mirror / "etalab_decoupage_administratif" / "communes_4.1.0_cog2024.json.gz"))
 
 
 @lru_cache(maxsize=2)

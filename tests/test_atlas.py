@@ -16,7 +16,8 @@ from jinja2.utils import htmlsafe_json_dumps
 from coworking_geo.atlas import maps, themes
 from coworking_geo.atlas.build import THEMES, AtlasInputs, build_map, build_static, view_bounds
 from coworking_geo.atlas.index import index_page, size_label
-from coworking_geo.atlas.simplify import round_coordinates, simplify_coverage, utm_epsg
+from coworking_geo.atlas.simplify import round_coordinates, simplify_coverage
+from coworking_geo.geodesy import metric_crs_for
 from coworking_geo.sources import load_sources
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,12 +116,12 @@ def test_coverage_simplification_keeps_shared_borders() -> None:
     assert np.allclose(coords, np.round(coords, 4))
 
 
-def test_round_coordinates_and_utm() -> None:
+def test_round_coordinates_and_metric_crs() -> None:
     g = round_coordinates(np.array([shapely.Point(2.123456, 48.987654)]), 3)
     assert shapely.get_coordinates(g).tolist() == [[2.123, 48.988]]
-    assert utm_epsg(55.5, -21.1) == 32740      # La Réunion
-    assert utm_epsg(-61.5, 16.2) == 32620      # Guadeloupe
-    assert utm_epsg(2.35, 48.85) == 32631      # Paris
+    assert metric_crs_for("974") == 2975       # La Réunion, RGR92 / UTM 40S
+    assert metric_crs_for("971") == 5490       # Guadeloupe, RGAF09 / UTM 20N
+    assert metric_crs_for("75") == 2154        # Paris, Lambert-93
 
 
 def test_encode_polygons_round_trip() -> None:

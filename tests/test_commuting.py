@@ -21,7 +21,9 @@ from standins_indicators import communes_standin, crosswalk_standin  # noqa: E40
 # Three communes on a meridian 0.1° apart (11.12 km), plus one far away (Caen).
 PLACES = pd.DataFrame({"lon": [0.0, 0.0, 0.0, -0.37], "lat": [48.0, 48.1, 48.2, 49.18],
                        "name": ["A", "B", "C", "Caen"]}, index=pd.Index(["61001", "61002", "61003", "14118"], name="insee_code"))
-CW = pd.DataFrame({"old_code": ["61099"], "insee_code": ["61003"], "relation": ["merged"], "summable": [True]})
+_CURRENT = ["61001", "61002", "61003", "61004", "72181", "14118"]
+CW = pd.DataFrame({"old_code": ["61099", *_CURRENT], "insee_code": ["61003", *_CURRENT],
+                   "relation": ["merged"] + ["identity"] * len(_CURRENT), "summable": True})
 
 
 def test_great_circle() -> None:

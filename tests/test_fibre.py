@@ -31,8 +31,9 @@ def _export(tmp_path: Path) -> tuple[Path, Path]:
 
 
 COMMUNES = pd.DataFrame({"insee_code": ["75056", "01001", "61001", "69123"]})
-CROSSWALK = pd.DataFrame({"old_code": ["75101", "75102"], "insee_code": ["75056", "75056"],
-                          "relation": ["arrondissement"] * 2, "summable": [True, True]})
+_CURRENT = COMMUNES["insee_code"].tolist()
+CROSSWALK = pd.DataFrame({"old_code": ["75101", "75102", *_CURRENT], "insee_code": ["75056", "75056", *_CURRENT],
+                          "relation": ["arrondissement"] * 2 + ["identity"] * len(_CURRENT), "summable": True})
 
 
 def test_quarter_labels() -> None:

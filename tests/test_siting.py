@@ -142,3 +142,53 @@ def test_territory_profiles_on_contract_frames() -> None:
     epci = profile_features(table, "epci")
     assert len(epci) == 9 and epci.index.name == "epci_code"
     assert epci.loc["E00", "long_commuter_share"] == pytest.approx(0.2)
+
+
+def test_spatially_constrained_profiles_are_contiguous() -> None:
+    from coworking_geo.clustering import scale_features
+    from coworking_geo.territory_profiles import spatial_labels
+
+    # features without structure on a line of points: Ward with kNN connectivity cuts the line in two segments
+    n = 80
+    rng = np.random.default_rng(0)
+    pts = pd.DataFrame({"lon": np.linspace(2, 7, n), "lat": 47.0}, index=[f"{i:05d}" for i in range(n)])
+    feats = pd.DataFrame({"x": rng.normal(size=n) + np.linspace(0, 3, n), "y": rng.normal(size=n)}, index=pts.index)
+    lab = spatial_labels(scale_features(feats), pts, k=2, n_neighbors=2)  # a path graph
+    assert lab.nunique() == 2
+    assert int((lab.diff().fillna(0) != 0).sum()) == 1  # one change point along the line: contiguous
+
+
+REAL = "data/processed/france"
+
+
+@pytest.mark.mirror
+def test_france_models_and_sites_on_the_processed_register(repo_root) -> None:
+    """On the France tables built from the mirror (skipped when the upstream stages have not run)."""
+    from pathlib import Path
+
+    from coworking_geo.io import read_table
+    from coworking_geo.space_models import model_features, name_models, space_features
+
+    base = Path(repo_root) / REAL
+    if not (base / "indicators.parquet").exists() or not (base / "spaces.parquet").exists():
+        pytest.skip("data/processed/france not built: run snakemake --config territory=france first")
+    spaces, communes = read_table(base / "spaces.parquet"), read_table(base / "communes.parquet")
+    ind = read_table(base / "indicators.parquet")
+    f = space_features(spaces, communes, ind, around_km=10)
+    assert len(f) == len(spaces) == 1500
+    res = cluster(model_features(f), "kmeans", 3, 8, seed=42, n_bootstrap=3)
+    prof = name_models(f, res)
+    assert 3 <= res.k <= 8 and prof["n_spaces"].sum() == 1500 and prof["model_name"].is_unique
+    assert prof.loc[0, "model_name"] == "metropolitan coworking hub" and prof.loc[0, "n_spaces"] > 500
+    table = commune_table(communes, ind, spaces)
+    assert len(table) == 34935
+    pr = priority_territories(table, 10, 0.5, "long_commuters", 50)
+    assert len(pr) == 50 and (pr["dist_nearest_space_km"] > 10).all() and (pr["fibre_share"] >= 0.5).all()
+    assert "Cherbourg-en-Cotentin" in set(pr["name"].head(10))  # no 2019 space within 65 km
+    table["weight"], _, note = demand_column(table, "long_commuters")
+    assert note.startswith("population")  # regional MOBPRO only: population everywhere
+    dem = table[table["dist_nearest_space_km"] > 10]
+    cand = dem[dem["fibre_share"] >= 0.5]
+    res, sites = allocate(cand, dem, 20, 10)
+    assert len(sites) == 20 and res.status == "optimal" and res.gap == 0.0
+    assert res.covered >= res.greedy_covered > 0.9 * res.covered

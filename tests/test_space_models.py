@@ -156,3 +156,14 @@ def test_census_without_economic_columns_is_refused(tmp_path) -> None:
     pd.DataFrame({"ID_UNIQUE": ["a"], "NOM": ["x"]}).to_csv(p, sep=";", index=False)
     with pytest.raises(InputFileError, match="no economic or governance column"):
         economic_features(read_census(str(p)), path=str(p))
+
+
+def test_space_models_ignore_row_order() -> None:
+    communes, ind, spaces = synthetic()
+    f1 = space_features(spaces, communes, ind, around_km=5)
+    f2 = space_features(spaces.sample(frac=1.0, random_state=9), communes.sample(frac=1.0, random_state=2),
+                        ind.sample(frac=1.0, random_state=4), around_km=5)
+    pd.testing.assert_frame_equal(f1, f2)
+    r1 = cluster(model_features(f1), "kmeans", 2, 5, seed=3, n_bootstrap=0)
+    r2 = cluster(model_features(f2).sample(frac=1.0, random_state=1), "kmeans", 2, 5, seed=3, n_bootstrap=0)
+    pd.testing.assert_series_equal(r1.labels, r2.labels.reindex(r1.labels.index))

@@ -143,7 +143,7 @@ def carry_counts(counts: pd.DataFrame, crosswalk: pd.DataFrame, current: pd.Seri
     if not_summable.any():
         log.warning("%d old code(s) are not summable into their commune; their counts are still added: %s",
                     int(not_summable.sum()), df.loc[not_summable, "code"].head().tolist())
-    rel = df.loc[df["insee_code"].notna() & df["relation"].ne("current"), "relation"].value_counts()
+    rel = df.loc[df["insee_code"].notna() & df["relation"].ne("identity"), "relation"].value_counts()
     if len(rel):
         log.info("codes carried to today's communes by relation: %s", rel.to_dict())
     summed = df.dropna(subset=["insee_code"]).groupby("insee_code", as_index=False)[value_cols].sum(min_count=1)

@@ -9,34 +9,26 @@ from __future__ import annotations
 
 import pandas as pd
 
+from coworking_geo.crosswalk import resolve_codes
 from coworking_geo.log import get_logger
 
 log = get_logger(__name__)
 
 
 def carry_codes(codes: pd.Series, crosswalk: pd.DataFrame, current_codes: pd.Index | pd.Series) -> pd.DataFrame:
-    """Map commune codes of any COG vintage to today's ``insee_code``.
+    """Map commune codes of any COG vintage to today's ``insee_code`` among ``current_codes``.
 
-    A code that is already a current commune keeps itself (relation ``current``);
-    otherwise the crosswalk gives the commune it was merged into (or the
-    commune of an arrondissement). Returns a frame aligned on ``codes`` with
-    ``insee_code`` (NA when unknown), ``relation`` and ``summable``.
+    Uses :func:`coworking_geo.crosswalk.resolve_codes` (a current commune maps to
+    itself with relation ``identity``; a former code to the commune it was merged
+    into, an arrondissement to its commune); a code landing outside
+    ``current_codes`` gets NA. Returns a frame aligned on ``codes`` with
+    ``code, insee_code, relation, summable``.
     """
     current = pd.Index(pd.Series(current_codes, dtype="string").dropna().unique())
-    cw = crosswalk[["old_code", "insee_code", "relation", "summable"]].drop_duplicates("old_code")
-    cw = cw.astype({"old_code": "string", "insee_code": "string"}).set_index("old_code")
-    s = pd.Series(codes, dtype="string").reset_index(drop=True)
-    is_current = s.isin(current)
-    mapped = cw.reindex(s)
-    out = pd.DataFrame({
-        "code": s.to_numpy(),
-        "insee_code": s.where(is_current, mapped["insee_code"].to_numpy()).astype("string").to_numpy(),
-        "relation": pd.Series(mapped["relation"].to_numpy(), dtype="string").where(~is_current, "current").to_numpy(),
-        "summable": pd.Series(mapped["summable"].to_numpy(), dtype="boolean").mask(is_current, True).to_numpy(),
-    }, index=codes.index)
-    # A mapped code must land on a commune of today's list.
-    out["insee_code"] = out["insee_code"].where(out["insee_code"].isin(current))
-    return out
+    res = resolve_codes(pd.Series(codes, dtype="string"), crosswalk)
+    insee = res["insee_code"].astype("string")
+    return pd.DataFrame({"code": res["code"], "insee_code": insee.where(insee.isin(current)),
+                         "relation": res["relation"], "summable": res["summable"]}, index=codes.index)
 
 
 def join_indicators(communes: pd.DataFrame, *tables: pd.DataFrame) -> pd.DataFrame:

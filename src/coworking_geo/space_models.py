@@ -107,10 +107,16 @@ def space_features(spaces: pd.DataFrame, communes: pd.DataFrame, indicators: pd.
     sp = pd.DataFrame(spaces.drop(columns="geometry", errors="ignore")).copy()
     sp = sp.sort_values("space_id", kind="mergesort").reset_index(drop=True)
     com = pd.DataFrame(communes.drop(columns="geometry", errors="ignore"))
+    if com["insee_code"].duplicated().any():
+        dup = com.loc[com["insee_code"].duplicated(), "insee_code"].head(5).tolist()
+        raise InputFileError("communes.parquet", f"duplicated insee_code {dup}: the key must be unique")
+    n_nocoord = int((sp["lon"].isna() | sp["lat"].isna()).sum())
+    if n_nocoord:
+        LOG.warning("%d spaces without coordinates: their distance features are imputed", n_nocoord)
     pts = commune_points(communes)
     cols = ["insee_code", "territory_class", "density_level", "population"]
     meta = com[cols].merge(pts, on="insee_code", how="left")
-    meta["metropolis"] = is_metropolis(com["metropolis"]) if "metropolis" in com else False
+    meta["metropolis"] = is_metropolis(com["metropolis"]).to_numpy() if "metropolis" in com else False
     ind = indicators.copy()
     fib = fibre_column(ind.columns, fibre_vintage)
     ind["fibre_share"] = ind[fib] if fib else np.nan

@@ -15,36 +15,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coworking_geo.geodesy import METRO_METRIC_CRS, metric_crs_for
 from coworking_geo.log import get_logger
 
 log = get_logger(__name__)
-
-LAMBERT93 = 2154
-
-
-def utm_epsg(lon: float, lat: float) -> int:
-    """EPSG code of the WGS 84 UTM zone holding (lon, lat) in degrees."""
-    zone = int((lon + 180) // 6) % 60 + 1
-    return (32600 if lat >= 0 else 32700) + zone
-
-
-def metric_crs_groups(dep_code: pd.Series, geometry: gpd.GeoSeries) -> pd.Series:
-    """EPSG code (int) of the metric CRS used for each row.
-
-    Metropolitan départements (codes not starting with ``97``) use Lambert-93;
-    each overseas département uses the UTM zone of its mean centroid.
-    """
-    dep = dep_code.astype("string").fillna("")
-    overseas = dep.str.startswith("97")
-    out = pd.Series(LAMBERT93, index=dep.index, dtype="int64")
-    if overseas.any():
-        reps = shapely.point_on_surface(geometry[overseas].values)
-        xy = pd.DataFrame({"dep": dep[overseas].values, "x": shapely.get_x(reps), "y": shapely.get_y(reps)})
-        means = xy.groupby("dep")[["x", "y"]].mean()
-        codes = {d: utm_epsg(r.x, r.y) for d, r in means.iterrows()}
-        out[overseas] = dep[overseas].map(codes).astype("int64")
-    return out
-
 
 def round_coordinates(geoms: np.ndarray, precision: int) -> np.ndarray:
     """Round every coordinate to ``precision`` decimals (vectorised).
@@ -64,7 +38,7 @@ def simplify_coverage(
     """Simplify a coverage of polygons (communes) with shared borders preserved.
 
     ``gdf`` may be in any CRS; each metric-CRS group (see
-    :func:`metric_crs_groups`) is simplified on its own with ``tolerance_m``
+    :func:`coworking_geo.geodesy.metric_crs_for`) is simplified on its own with ``tolerance_m``
     metres, then the result is returned in EPSG:4326 with coordinates rounded
     to ``precision`` decimals. Rows keep their order and attributes; a
     polygon that simplification would empty keeps its original shape.
@@ -73,7 +47,8 @@ def simplify_coverage(
         raise ValueError("simplify_coverage: the GeoDataFrame has no CRS")
     out = gdf.to_crs(4326).copy()
     geoms = np.asarray(out.geometry.values, dtype=object).copy()
-    groups = metric_crs_groups(out[group_col], out.geometry) if group_col in out else pd.Series(LAMBERT93, index=out.index)
+    groups = (out[group_col].astype(str).map(metric_crs_for) if group_col in out
+              else pd.Series(METRO_METRIC_CRS, index=out.index))
     n_before = int(shapely.get_num_coordinates(geoms).sum())
     if tolerance_m > 0:
         for epsg, idx in groups.groupby(groups).groups.items():

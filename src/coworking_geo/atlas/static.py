@@ -21,17 +21,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from coworking_geo.atlas.simplify import LAMBERT93, utm_epsg  # noqa: E402
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer  # noqa: E402
+from coworking_geo.geodesy import METRO_METRIC_CRS, metric_crs_for  # noqa: E402
 from coworking_geo.io import atomic_path  # noqa: E402
 
 
 def _frame(communes: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     metro = communes[~communes["dep_code"].astype(str).str.startswith("97")]
     if len(metro):
-        return metro, LAMBERT93
-    c = communes.geometry.union_all().centroid
-    return communes, utm_epsg(c.x, c.y)
+        return metro, METRO_METRIC_CRS
+    return communes, metric_crs_for(str(communes["dep_code"].iloc[0]))
 
 
 def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departements: gpd.GeoDataFrame,

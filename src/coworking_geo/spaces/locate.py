@@ -19,10 +19,9 @@ import shapely
 from coworking_geo.codes import dep_of
 from coworking_geo.crosswalk import resolve_codes
 from coworking_geo.errors import InputFileError
+from coworking_geo.geodesy import metric_crs_for
 from coworking_geo.spaces.vocabulary import fold
 
-# Metric CRS per zone (see coworking_geo.spaces.coordinates.ZONES).
-METRIC_CRS: dict[str, int] = {"metro": 2154, "971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
 
 
 def zone_of_code(codes: pd.Series) -> pd.Series:
@@ -66,7 +65,7 @@ class CommuneIndex:
         """Communes of ``zone`` in its metric CRS (index = row in :attr:`communes`)."""
         if zone not in self._projected:
             sub = self.communes[self.communes["zone"].eq(zone)]
-            self._projected[zone] = sub.to_crs(METRIC_CRS[zone])
+            self._projected[zone] = sub.to_crs(metric_crs_for(zone))
         return self._projected[zone]
 
     def known(self, codes: pd.Series) -> pd.Series:
@@ -95,7 +94,7 @@ def point_in_commune(lon: pd.Series, lat: pd.Series, zone: pd.Series, index: Com
         comm = index.projected(str(z))
         if comm.empty:
             continue
-        pts = gpd.GeoSeries(_project_points(lon[sel], lat[sel], METRIC_CRS[str(z)]), index=idx, crs=comm.crs)
+        pts = gpd.GeoSeries(_project_points(lon[sel], lat[sel], metric_crs_for(str(z))), index=idx, crs=comm.crs)
         src, tree = comm.sindex.query(pts.to_numpy(), predicate="within")
         first = pd.Series(tree, index=idx[src])
         first = first[~first.index.duplicated()]
@@ -120,7 +119,7 @@ def distance_to_commune_km(lon: pd.Series, lat: pd.Series, codes: pd.Series, ind
         comm = index.projected(str(z))
         rows = index.by_code.reindex(codes[sel].to_numpy()).to_numpy()
         polys = comm.geometry.reindex(rows).to_numpy()
-        pts = _project_points(lon[sel], lat[sel], METRIC_CRS[str(z)])
+        pts = _project_points(lon[sel], lat[sel], metric_crs_for(str(z)))
         out[sel] = shapely.distance(pts, polys) / 1000.0
     return out
 
