@@ -41,10 +41,11 @@ def test_bad_territory_value_fails_and_names_the_key(repo_root: Path) -> None:
 
 
 def test_dry_run_of_the_demo_lists_the_jobs(repo_root: Path) -> None:
-    res = _run(["-n", "--cores", "1", "--config", "territory=demo"], repo_root)
+    res = _run(["-n", "--forceall", "--cores", "1", "--config", "territory=demo"], repo_root)
     assert res.returncode == 0, res.stderr[-2000:]
     out = res.stdout + res.stderr
-    for rule in ("demo_sources", "build_communes", "build_spaces", "atlas"):
+    for rule in ("demo_sources", "territories_communes", "spaces_register", "indicators_access",
+                 "typology_space_models", "typology_siting", "atlas_maps", "report"):
         assert rule in out, f"rule {rule} missing from the demo's job list"
 
 

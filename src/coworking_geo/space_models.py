@@ -25,7 +25,7 @@ from coworking_geo.clustering import ClusteringResult
 from coworking_geo.errors import InputFileError
 from coworking_geo.geodesy import commune_centroids
 from coworking_geo.log import get_logger
-from coworking_geo.siting import chord_to_km, km_to_chord, fibre_column, nearest_km, sphere_xyz
+from coworking_geo.siting import fibre_column, km_to_chord, nearest_km, sphere_xyz
 
 LOG = get_logger(__name__)
 

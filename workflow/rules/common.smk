@@ -32,8 +32,11 @@ def raw_files(source_id):
 
 
 def all_targets():
-    """What `snakemake` builds by default: the atlas, the report and the tables."""
-    return [f"{RES}/atlas/index.html", f"{RES}/report.html"]
+    """What `snakemake` builds by default: the atlas, the report and every typology table.
+
+    TYPOLOGY_TARGETS is defined in typology.smk, included after this file.
+    """
+    return [f"{RES}/atlas/index.html", f"{RES}/report.html", *TYPOLOGY_TARGETS]
 
 
 # The demo generates, in the official layouts, every source the default

@@ -1,6 +1,5 @@
 """Snakemake script: profiles of communes (or EPCI) on need and offer."""
 
-import pandas as pd
 
 from coworking_geo.clustering import cluster
 from coworking_geo.io import read_table, write_csv, write_parquet

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from pyproj import Transformer
+from scipy.spatial import cKDTree
 
 CENTRE_LONLAT = (3.5, 46.4)
 KM = 1000.0
@@ -25,7 +26,8 @@ class Seeds:
     role: np.ndarray  # str: central, metro_inner, metro_outer, medium, medium_ring, other
     group: np.ndarray  # int: index of the medium city for medium/medium_ring, else -1
     outline: shapely.Polygon
-    radius_m: float
+    radius_m: float  # scale of the cities, their rings and couronnes (≤ 120 km)
+    extent_m: float = 0.0  # mean radius of the outline (equal to radius_m up to 1,500 communes)
 
 
 def to_l93() -> Transformer:
@@ -53,9 +55,15 @@ def _ring(rng: np.random.Generator, centre: np.ndarray, n: int, radius: float, j
 
 def draw_seeds(rng: np.random.Generator, n_communes: int) -> Seeds:
     """Seed points: the metropolis (a central city and two rings), 2–3 medium cities with a ring, and a
-    jittered hexagonal grid elsewhere, all inside the outline. Exactly ``n_communes`` seeds."""
-    radius = 53 * KM * min(1.0, np.sqrt(n_communes / 300))
-    outline = outline_polygon(rng, radius)
+    jittered hexagonal grid elsewhere, all inside the outline. Exactly ``n_communes`` seeds.
+
+    The outline grows with ``n_communes`` (mean radius 53 km × √(n/300), about 570 km for 35,000
+    communes); the cities and their rings keep a scale of at most 120 km, so that a France-sized
+    territory still has compact cities."""
+    extent = 53 * KM * min(1.0, np.sqrt(n_communes / 300)) if n_communes <= 1500 else 53 * KM * np.sqrt(
+        n_communes / 300)
+    radius = min(extent, 120 * KM)
+    outline = outline_polygon(rng, extent)
     c = np.array(outline.centroid.coords[0])
     ang_m = rng.uniform(0, 2 * np.pi)
     metro = c + 0.15 * radius * np.array([np.cos(ang_m), np.sin(ang_m)])
@@ -69,7 +77,7 @@ def draw_seeds(rng: np.random.Generator, n_communes: int) -> Seeds:
     base = ang_m + np.pi + rng.uniform(-0.4, 0.4)
     spread = np.linspace(-1.1, 1.1, n_medium) if n_medium == 3 else np.array([-0.8, 0.8])
     for k, a in enumerate(base + spread):
-        city = c + 0.62 * radius * np.array([1.1 * np.cos(a), 0.9 * np.sin(a)])
+        city = c + 0.62 * extent * np.array([1.1 * np.cos(a), 0.9 * np.sin(a)])
         ring = _ring(rng, city, 6, 0.09 * radius, 0.25)
         pts += [city[None, :], ring]
         role += ["medium"] + ["medium_ring"] * 6
@@ -79,7 +87,7 @@ def draw_seeds(rng: np.random.Generator, n_communes: int) -> Seeds:
     # jittered hexagonal grid, spacing shrunk until enough points fall in the outline
     area = outline.area - np.pi * (0.22 * radius) ** 2 - n_medium * np.pi * (0.12 * radius) ** 2
     spacing = np.sqrt(2 * max(area, 1.0) / (np.sqrt(3) * max(n_rest, 1)))
-    inner = outline.buffer(-0.02 * radius)
+    inner = outline.buffer(-0.02 * extent)
     minx, miny, maxx, maxy = outline.bounds
     while True:
         ys = np.arange(miny, maxy, spacing * np.sqrt(3) / 2)
@@ -89,7 +97,8 @@ def draw_seeds(rng: np.random.Generator, n_communes: int) -> Seeds:
         grid = np.column_stack([gx.ravel(), gy.ravel()])
         grid = grid + rng.uniform(-0.3, 0.3, grid.shape) * spacing
         keep = shapely.contains_xy(inner, grid[:, 0], grid[:, 1])
-        d = np.sqrt(((grid[:, None, :] - special[None, :, :]) ** 2).sum(-1)).min(1)
+        d = cKDTree(special).query(grid)[0] if len(grid) > 20000 else np.sqrt(
+            ((grid[:, None, :] - special[None, :, :]) ** 2).sum(-1)).min(1)
         grid = grid[keep & (d > 0.75 * spacing)]
         if len(grid) >= n_rest:
             break
@@ -98,7 +107,8 @@ def draw_seeds(rng: np.random.Generator, n_communes: int) -> Seeds:
     xy = np.vstack([special, grid])
     role += ["other"] * n_rest
     group += [-1] * n_rest
-    return Seeds(xy=xy, role=np.array(role), group=np.array(group), outline=outline, radius_m=float(radius))
+    return Seeds(xy=xy, role=np.array(role), group=np.array(group), outline=outline, radius_m=float(radius),
+                 extent_m=float(extent))
 
 
 def voronoi_cells(seeds: Seeds) -> np.ndarray:

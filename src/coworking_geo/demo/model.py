@@ -9,7 +9,7 @@ the former communes of communes nouvelles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -17,9 +17,14 @@ import pandas as pd
 import shapely
 
 from coworking_geo.demo.geography import KM, Seeds, draw_seeds, voronoi_cells
-from coworking_geo.demo.names import commune_siren, epci_siren, fictional_names
+from scipy.cluster.vq import kmeans2
+from scipy.spatial import cKDTree
 
-MIN_COMMUNES, MAX_COMMUNES = 50, 1500
+from coworking_geo.demo.names import commune_siren, epci_siren, fictional_names, many_names
+
+MIN_COMMUNES, MAX_COMMUNES = 50, 40000
+SMALL_MAX = 1500  # up to this size: three départements of one région (the default layout)
+COMMUNES_PER_DEP = 380  # target size of a département above SMALL_MAX
 REG_CODE = "84"
 REG_NAME = "Synthésie-Centre"
 DEP_CODES = ["63", "03", "42"]
@@ -32,6 +37,14 @@ N_ARRONDISSEMENTS = 6
 COMMUNES_NOUVELLES = [(2016, 3), (2019, 2), (2019, 4), (2024, 2)]
 OUTSIDE = [("58194", "Hors-Démo-la-Ville", "58"), ("71270", "Extérieur-sur-Fiction", "71"),
            ("69999", "Lointaine-Métropole", "69")]
+
+# above SMALL_MAX: real metropolitan département and région codes (not their real places); 58, 69 and 71
+# are left out because the OUTSIDE communes use them, Corsica because its codes are not numeric
+BIG_DEP_CODES = DEP_CODES + [f"{i:02d}" for i in range(1, 96)
+                             if f"{i:02d}" not in {*DEP_CODES, "20", "58", "69", "71"}]
+BIG_REG_CODES = [REG_CODE, "11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "93", "94"]
+REG_SUFFIXES = ["Nord", "Sud", "Est", "Ouest", "Nord-Est", "Nord-Ouest", "Sud-Est", "Sud-Ouest", "Littoral",
+                "Montagne", "Plaine", "Vallée"]
 
 TUU_BOUNDS = [0, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 2000000]
 TDUU_BOUNDS = [(2000, "11"), (2500, "12"), (3000, "13"), (4000, "14"), (5000, "21"), (7000, "22"),
@@ -56,6 +69,8 @@ class DemoTerritory:
     uus: pd.DataFrame  # code, name, tuu, tduu, population, n_com
     outline: shapely.Polygon
     outside: list[tuple[str, str, str]]
+    dep_names: dict[str, str] = field(default_factory=lambda: dict(DEP_NAMES))
+    reg_names: dict[str, str] = field(default_factory=lambda: {REG_CODE: REG_NAME})
 
     @property
     def central(self) -> pd.Series:
@@ -182,15 +197,18 @@ def _density(df: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     return dens
 
 
-def _codes(rng: np.random.Generator, df: pd.DataFrame) -> tuple[np.ndarray, dict[int, list[str]]]:
+def _codes(rng: np.random.Generator, df: pd.DataFrame,
+           deps: list[str]) -> tuple[np.ndarray, dict[int, list[str]]]:
     """COG codes: département + 3 digits, numbered in name order with gaps; the gaps hold the former
     codes of communes nouvelles. Returns the codes and, per commune nouvelle row, its extra former codes."""
     codes = np.empty(len(df), dtype=object)
     extra: dict[int, list[str]] = {}
-    for dep in DEP_CODES:
+    names = df["name"].to_numpy()
+    cn_n = df["cn_n"].to_numpy()
+    for dep in deps:
         idx = np.flatnonzero(df["dep"].to_numpy() == dep)
-        order = idx[np.argsort([df["name"].iat[i] for i in idx], kind="stable")]
-        slots = sum(1 + max(int(df["cn_n"].iat[i]) - 1, 0) for i in order)
+        order = idx[np.argsort(names[idx].astype(str), kind="stable")]
+        slots = int(len(order) + np.maximum(cn_n[order] - 1, 0).sum())
         pool = np.arange(1, 370) if slots <= 250 else np.setdiff1d(np.arange(1, 1000), np.arange(380, 390))
         if slots > len(pool):
             raise ValueError(f"demo: {slots} communes in département {dep} do not fit in 3-digit codes; "
@@ -207,11 +225,46 @@ def _codes(rng: np.random.Generator, df: pd.DataFrame) -> tuple[np.ndarray, dict
     return codes, extra
 
 
+def _big_partition(seed: int, xy: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, list[str], dict[str, str],
+                                                                         dict[str, str], dict[str, str]]:
+    """Départements and régions of a large territory (more than SMALL_MAX communes): k-means cells of
+    about COMMUNES_PER_DEP communes (the metropolis in one département), grouped by k-means into up to
+    13 régions. Returns the département code of each commune, the codes in use (the central city's
+    first), and the names of départements and régions and the région of each département."""
+    n = len(xy)
+    n_dep = min(len(BIG_DEP_CODES), int(np.ceil(n / COMMUNES_PER_DEP)))
+    centre, lab = kmeans2(xy, n_dep, minit="++", seed=np.random.default_rng([seed, 90]), iter=20)
+    lab[np.isin(kind, ["central", "metro_inner", "metro_outer"])] = lab[kind == "central"][0]
+    used = np.unique(lab)
+    # ordering: the metropolis' cell first, then north to south
+    cy = np.array([xy[lab == u, 1].mean() for u in used])
+    first = lab[kind == "central"][0]
+    order = sorted(used, key=lambda u: (u != first, -cy[np.searchsorted(used, u)]))
+    code_of = {u: BIG_DEP_CODES[j] for j, u in enumerate(order)}
+    dep = np.array([code_of[u] for u in lab], dtype=object)
+    deps = [code_of[u] for u in order]
+    dep_xy = np.array([xy[lab == u].mean(axis=0) for u in order])
+    n_reg = min(len(BIG_REG_CODES), max(1, int(np.ceil(len(deps) / 7))))
+    _, rlab = kmeans2(dep_xy, n_reg, minit="++", seed=np.random.default_rng([seed, 91]), iter=20)
+    rorder = list(dict.fromkeys(rlab))  # the central département's région first
+    reg_code = {r: BIG_REG_CODES[j] for j, r in enumerate(rorder)}
+    reg_of_dep = {d: reg_code[r] for d, r in zip(deps, rlab, strict=True)}
+    reg_names = {REG_CODE: REG_NAME} | {c: f"Synthésie-{REG_SUFFIXES[j]}" for j, c in
+                                        enumerate(c for c in reg_code.values() if c != REG_CODE)}
+    extra = many_names(np.random.default_rng([seed, 92]), len(deps), set(DEP_NAMES.values()))
+    dep_names = {d: DEP_NAMES.get(d, extra[j]) for j, d in enumerate(deps)}
+    return dep, deps, dep_names, reg_of_dep, reg_names
+
+
 def build_territory(seed: int, n_communes: int = 300) -> DemoTerritory:
-    """Build the synthetic territory (a pure function of ``seed`` and ``n_communes``, 50–1,500)."""
+    """Build the synthetic territory (a pure function of ``seed`` and ``n_communes``, 50–40,000).
+
+    Up to 1,500 communes: three départements of one région. Above: about 380 communes per département
+    (real metropolitan codes), up to 13 régions, on a territory the size of France."""
     if not MIN_COMMUNES <= n_communes <= MAX_COMMUNES:
-        raise ValueError(f"demo: n_communes must be between {MIN_COMMUNES} and {MAX_COMMUNES} "
-                         f"(3-digit commune numbers in three départements), got {n_communes}")
+        raise ValueError(f"demo: n_communes must be between {MIN_COMMUNES} and {MAX_COMMUNES}, "
+                         f"got {n_communes}")
+    big = n_communes > SMALL_MAX
     rng = np.random.default_rng(seed)
     seeds = draw_seeds(rng, n_communes)
     cells = voronoi_cells(seeds)
@@ -228,30 +281,38 @@ def build_territory(seed: int, n_communes: int = 300) -> DemoTerritory:
     df["pop2021"] = _populations(rng, df)
     pole = df["pole"].to_numpy()
     df.loc[pole, "pop2021"] = _lognormal(rng, 7000, 0.4, int(pole.sum()), 2500, 20000).astype(np.int64)
-    # départements: nearest of three capitals (central city, first two medium cities)
-    capitals = np.vstack([seeds.xy[k == "central"][0], seeds.xy[k == "medium"][:2]])
-    d = np.hypot(seeds.xy[:, None, 0] - capitals[None, :, 0], seeds.xy[:, None, 1] - capitals[None, :, 1])
-    dep_idx = np.argmin(d, axis=1)
-    dep_idx[np.isin(k, ["central", "metro_inner", "metro_outer"])] = 0
-    df["dep"] = np.array(DEP_CODES)[dep_idx]
-    df["dep_name"] = [DEP_NAMES[d] for d in df["dep"]]
+    if big:
+        dep, deps, dep_names, reg_of_dep, reg_names = _big_partition(seed, seeds.xy, k)
+        df["dep"] = dep
+    else:
+        # départements: nearest of three capitals (central city, first two medium cities)
+        capitals = np.vstack([seeds.xy[k == "central"][0], seeds.xy[k == "medium"][:2]])
+        d = np.hypot(seeds.xy[:, None, 0] - capitals[None, :, 0], seeds.xy[:, None, 1] - capitals[None, :, 1])
+        dep_idx = np.argmin(d, axis=1)
+        dep_idx[np.isin(k, ["central", "metro_inner", "metro_outer"])] = 0
+        df["dep"] = np.array(DEP_CODES)[dep_idx]
+        deps, dep_names = list(DEP_CODES), dict(DEP_NAMES)
+        reg_of_dep, reg_names = dict.fromkeys(DEP_CODES, REG_CODE), {REG_CODE: REG_NAME}
+    df["dep_name"] = df["dep"].map(dep_names)
+    df["reg"] = df["dep"].map(reg_of_dep)
+    df["reg_name"] = df["reg"].map(reg_names)
     # names
     n_med = int((k == "medium").sum())
     reserved = {CENTRAL_NAME, *MEDIUM_NAMES}
-    names = np.array(fictional_names(rng, len(df), reserved), dtype=object)
+    names = np.array((many_names if big else fictional_names)(rng, len(df), reserved), dtype=object)
     names[k == "central"] = CENTRAL_NAME
     names[k == "medium"] = MEDIUM_NAMES[:n_med]
     df["name"] = names
-    codes, extra = _codes(rng, df)
+    codes, extra = _codes(rng, df, deps)
     df["code"] = codes
     df["dens"] = _density(df, rng)
     df["geometry"] = cells
     gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=2154)
     cent = gdf.geometry.centroid
     gdf["cx"], gdf["cy"] = cent.x.to_numpy(), cent.y.to_numpy()
-    _zonings(rng, gdf)
-    _admin(rng, gdf)
-    former = _former(rng, gdf, extra)
+    _zonings(rng, gdf, big)
+    _admin(rng, gdf, deps, big)
+    former = _former(rng, gdf, extra, big)
     arr = _arrondissements(rng, gdf)
     growth = rng.normal(0.004, 0.006, len(gdf))
     gdf["pop2022"] = np.round(gdf["pop2021"] * (1 + growth)).astype(np.int64)
@@ -269,7 +330,8 @@ def build_territory(seed: int, n_communes: int = 300) -> DemoTerritory:
     uus["tuu"] = [0 if r else tuu(p) for r, p in zip(rural_uu, uus["population"], strict=True)]
     uus["tduu"] = [("00" if r else tduu(p)) for r, p in zip(rural_uu, uus["population"], strict=True)]
     return DemoTerritory(seed=seed, communes=gdf, arrondissements=arr, former=former, epcis=epcis.reset_index(
-        drop=True), aavs=aavs, uus=uus, outline=seeds.outline, outside=list(OUTSIDE))
+        drop=True), aavs=aavs, uus=uus, outline=seeds.outline, outside=list(OUTSIDE),
+        dep_names=dep_names, reg_names=reg_names)
 
 
 def _zone_table(gdf: gpd.GeoDataFrame, col: str, name_col: str) -> pd.DataFrame:
@@ -278,7 +340,7 @@ def _zone_table(gdf: gpd.GeoDataFrame, col: str, name_col: str) -> pd.DataFrame:
                          "population": g["pop2021"].sum().to_numpy(), "n_com": g.size().to_numpy()})
 
 
-def _zonings(rng: np.random.Generator, gdf: gpd.GeoDataFrame) -> None:
+def _zonings(rng: np.random.Generator, gdf: gpd.GeoDataFrame, big: bool = False) -> None:
     """AAV 2020 (codes, CATEAAV2020) and UU 2020, consistent with roles and populations."""
     k = gdf["kind"].to_numpy()
     n = len(gdf)
@@ -311,26 +373,39 @@ def _zonings(rng: np.random.Generator, gdf: gpd.GeoDataFrame) -> None:
     # small towns: pole of a small AAV with their two nearest rural neighbours as couronne
     towns = np.flatnonzero(k == "small_town")
     xy = gdf[["cx", "cy"]].to_numpy()
+    # large territories: 3-character AAV codes run out, so only the first 900 small towns get an AAV,
+    # and urban units are numbered within the département (5-character codes)
+    aav_pool = [f"{v:03d}" for v in range(1, 1000) if f"{v:03d}" not in {"021", *medium_codes}]
+    dep_count: dict[str, int] = {}
     for j, i in enumerate(towns):
-        code = f"{300 + 17 * j:03d}"
+        dep_i = gdf["dep"].iat[i]
+        dep_count[dep_i] = dep_count.get(dep_i, 0) + 1
+        t = tuu(gdf["pop2021"].iat[i])
+        uu[i] = f"{dep_i}{t}{(dep_count[dep_i] if big else j + 1):02d}"
+        uu_name[i] = gdf["name"].iat[i]
+        if big:
+            if j >= 900:
+                continue
+            code = aav_pool[j]
+        else:
+            code = f"{300 + 17 * j:03d}"
         aav[i], aav_name[i], cate[i] = code, gdf["name"].iat[i], 11
         d = np.hypot(*(xy - xy[i]).T)
         cand = np.flatnonzero((k == "rural") & (aav == "000") & (d < 12 * KM))
         for c in cand[np.argsort(d[cand])][:2]:
             aav[c], aav_name[c], cate[c] = code, gdf["name"].iat[i], 20
-        t = tuu(gdf["pop2021"].iat[i])
-        uu[i] = f"{gdf['dep'].iat[i]}{t}{j + 1:02d}"
-        uu_name[i] = gdf["name"].iat[i]
     gdf["aav"], gdf["aav_name"], gdf["cateaav"] = aav, aav_name, cate
     gdf["uu"], gdf["uu_name"] = uu, uu_name
 
 
-def _admin(rng: np.random.Generator, gdf: gpd.GeoDataFrame) -> None:
+def _admin(rng: np.random.Generator, gdf: gpd.GeoDataFrame, deps: list[str] | None = None,
+           big: bool = False) -> None:
     """EPCI (ME, CA, CC), arrondissements, cantons, ZE, BV, statuts and postcodes."""
     k = gdf["kind"].to_numpy()
     n = len(gdf)
     xy = gdf[["cx", "cy"]].to_numpy()
     dep = gdf["dep"].to_numpy()
+    deps = list(DEP_CODES) if deps is None else deps
     epci_idx = np.full(n, -1)
     natures: list[str] = []
     names: list[str] = []
@@ -346,20 +421,28 @@ def _admin(rng: np.random.Generator, gdf: gpd.GeoDataFrame) -> None:
         names.append(f"Communauté d'agglomération de {city['name']}")
     # communautés de communes around small towns (plus one seed per département without one)
     seeds = list(np.flatnonzero(k == "small_town"))
-    for d in DEP_CODES:
+    seed_deps = set(dep[seeds])
+    for d in deps:
         free = np.flatnonzero((dep == d) & (epci_idx < 0))
-        if len(free) and not any(dep[s] == d for s in seeds):
+        if len(free) and d not in seed_deps:
             seeds.append(free[np.argmax(gdf["pop2021"].to_numpy()[free])])
     seed_epci = {}
     for s in seeds:
         seed_epci[s] = len(natures)
         natures.append("CC")
         names.append(f"Communauté de communes du Pays de {gdf['name'].iat[s]}")
-    for i in np.flatnonzero(epci_idx < 0):
-        same = [s for s in seeds if dep[s] == dep[i]]
-        s = min(same, key=lambda s: np.hypot(*(xy[s] - xy[i])))
-        epci_idx[i] = seed_epci[s]
-    sirens = [epci_siren(46 + 37 * j) for j in range(len(natures))]
+    # every other commune joins the nearest seed of its département (first seed on ties)
+    free_all = epci_idx < 0
+    seeds_arr = np.array(seeds)
+    for d in deps:
+        idx = np.flatnonzero(free_all & (dep == d))
+        same = seeds_arr[dep[seeds_arr] == d]
+        if len(idx) == 0:
+            continue
+        dd = np.hypot(xy[same, 0][None, :] - xy[idx, 0][:, None], xy[same, 1][None, :] - xy[idx, 1][:, None])
+        epci_idx[idx] = [seed_epci[s] for s in same[np.argmin(dd, axis=1)]]
+    step = min(37, 9400 // len(natures))  # 4-digit EPCI numbers, however many EPCIs
+    sirens = [epci_siren(46 + step * j) for j in range(len(natures))]
     gdf["epci"] = np.array(sirens, dtype=object)[epci_idx]
     gdf["epci_nature"] = np.array(natures, dtype=object)[epci_idx]
     gdf["epci_name"] = np.array(names, dtype=object)[epci_idx]
@@ -370,10 +453,13 @@ def _admin(rng: np.random.Generator, gdf: gpd.GeoDataFrame) -> None:
     gdf["ze"] = [f"84{40 + list(poles).index(p):02d}" for p in ze_pole]
     gdf["ze_name"] = gdf["name"].to_numpy()[ze_pole]
     bv_poles = np.flatnonzero(np.isin(k, ["central", "medium", "small_town"]))
-    d_bv = np.hypot(xy[:, None, 0] - xy[None, bv_poles, 0], xy[:, None, 1] - xy[None, bv_poles, 1])
-    gdf["bv_pole"] = bv_poles[np.argmin(d_bv, axis=1)]
+    if big:
+        gdf["bv_pole"] = bv_poles[cKDTree(xy[bv_poles]).query(xy)[1]]
+    else:
+        d_bv = np.hypot(xy[:, None, 0] - xy[None, bv_poles, 0], xy[:, None, 1] - xy[None, bv_poles, 1])
+        gdf["bv_pole"] = bv_poles[np.argmin(d_bv, axis=1)]
     arr = np.empty(n, dtype=object)
-    for d in DEP_CODES:
+    for d in deps:
         idx = np.flatnonzero(dep == d)
         local = [p for p in np.flatnonzero(np.isin(k, ["central", "medium", "small_town"])) if dep[p] == d]
         local = sorted(local, key=lambda p: -gdf["pop2021"].iat[p])[:3] or [idx[0]]
@@ -382,7 +468,7 @@ def _admin(rng: np.random.Generator, gdf: gpd.GeoDataFrame) -> None:
     gdf["arr_num"] = arr.astype(int)
     # cantons: one per EPCI within a département; the central city is its own canton (99)
     can = np.empty(n, dtype=object)
-    for d in DEP_CODES:
+    for d in deps:
         idx = np.flatnonzero(dep == d)
         uniq = sorted(set(gdf["epci"].to_numpy()[idx]))
         can[idx] = [f"{uniq.index(e) + 1:02d}" for e in gdf["epci"].to_numpy()[idx]]
@@ -390,7 +476,7 @@ def _admin(rng: np.random.Generator, gdf: gpd.GeoDataFrame) -> None:
     gdf["canton"] = can
     statut = np.full(n, "Commune simple", dtype=object)
     statut[k == "medium"] = "Préfecture"
-    for d in DEP_CODES:  # one sous-préfecture per département: its largest small town
+    for d in deps:  # one sous-préfecture per département: its largest small town
         towns = np.flatnonzero((k == "small_town") & (dep == d))
         if len(towns):
             statut[towns[np.argmax(gdf["pop2021"].to_numpy()[towns])]] = "Sous-préfecture"
@@ -398,6 +484,12 @@ def _admin(rng: np.random.Generator, gdf: gpd.GeoDataFrame) -> None:
     if len(medium_idx) > 2:
         statut[medium_idx[2:]] = "Sous-préfecture"
     statut[k == "central"] = "Préfecture de région"
+    if big:  # a préfecture in every département: its most populous commune
+        pop = gdf["pop2021"].to_numpy()
+        for d in deps:
+            idx = np.flatnonzero(dep == d)
+            if not np.isin(statut[idx], ["Préfecture", "Préfecture de région"]).any():
+                statut[idx[np.argmax(pop[idx])]] = "Préfecture"
     gdf["statut"] = statut
     pc = np.array([f"{d}{100 + 10 * (int(e[-3:]) % 80):03d}" for d, e in zip(dep, gdf["epci"], strict=True)],
                   dtype=object)
@@ -405,7 +497,8 @@ def _admin(rng: np.random.Generator, gdf: gpd.GeoDataFrame) -> None:
     gdf["postcode"] = pc
 
 
-def _former(rng: np.random.Generator, gdf: gpd.GeoDataFrame, extra: dict[int, list[str]]) -> pd.DataFrame:
+def _former(rng: np.random.Generator, gdf: gpd.GeoDataFrame, extra: dict[int, list[str]],
+            big: bool = False) -> pd.DataFrame:
     """Former communes of the communes nouvelles: the chef-lieu keeps the new commune's code."""
     rows = []
     taken: set[str] = set()
@@ -414,7 +507,7 @@ def _former(rng: np.random.Generator, gdf: gpd.GeoDataFrame, extra: dict[int, li
         shares = rng.dirichlet(np.full(len(olds) + 1, 3.0))
         pops = np.floor(shares * row["pop2021"]).astype(int)
         pops[0] += int(row["pop2021"] - pops.sum())
-        sub_names = fictional_names(rng, len(olds) + 1, set(gdf["name"]) | taken)
+        sub_names = (many_names if big else fictional_names)(rng, len(olds) + 1, set(gdf["name"]) | taken)
         taken.update(sub_names)
         for j, (code, pop) in enumerate(zip([row["code"], *olds], pops, strict=True)):
             rows.append({"old_code": code, "name": sub_names[j], "parent": row["code"],

@@ -58,6 +58,33 @@ def fictional_names(rng: np.random.Generator, n: int, reserved: set[str]) -> lis
     return out
 
 
+def _all_forms() -> list[str]:
+    """Every name :func:`fictional_names` can draw, plus compound forms (about 55,000 names in all)."""
+    vowel = "AEIOUÉÈÊ"
+    forms = list(ROOTS)
+    forms += [f"{r}-sur-{v}" for r in ROOTS for v in RIVERS]
+    forms += [r + s for r in ROOTS for s in SUFFIXES]
+    forms += SAINTS + [f"{s}-de-{r}" if r[0] not in vowel else f"{s}-d'{r}" for s in SAINTS for r in ROOTS]
+    forms += [p + r for p in PREFIXES for r in ROOTS]
+    forms += [("L'" + r) if r[0] in vowel else ("La " if r.endswith("e") else "Le ") + r for r in ROOTS]
+    forms += [f"{r}-et-{r2}" for r in ROOTS for r2 in ROOTS]
+    forms += [f"{r}-lès-{r2}" for r in ROOTS for r2 in ROOTS]
+    forms += [f"{p}{r}-sur-{v}" for p in PREFIXES for r in ROOTS for v in RIVERS]
+    forms += [p + r + s for p in PREFIXES for r in ROOTS for s in SUFFIXES]
+    forms += [f"{r}-{w}-{r2}{s}" for w in ("et", "lès") for r in ROOTS for r2 in ROOTS if r2 != r
+              for s in SUFFIXES]
+    return list(dict.fromkeys(forms))
+
+
+def many_names(rng: np.random.Generator, n: int, reserved: set[str]) -> list[str]:
+    """``n`` distinct invented names for large territories (up to about 40,000), none in ``reserved``:
+    drawn without replacement from every form of :func:`fictional_names` and compound forms."""
+    forms = np.array([f for f in _all_forms() if f not in reserved], dtype=object)
+    if n > len(forms):
+        raise ValueError(f"demo: only {len(forms)} distinct fictional names are available, {n} asked")
+    return list(forms[rng.choice(len(forms), size=n, replace=False)])
+
+
 def strip_accents(text: str) -> str:
     """'Échantillon' → 'Echantillon'."""
     return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
