@@ -74,7 +74,7 @@ def test_lint_is_clean(repo_root: Path) -> None:
 def test_jobs_run_through_the_cluster_generic_executor(repo_root: Path, tmp_path: Path) -> None:
     wf = _workflow_copy(repo_root, tmp_path)
     target = "data/processed/demo/communes.parquet"
-    res = _run(["--profile", "profiles/local-cluster", "--config", "territory=demo", target], wf, timeout=900)
+    res = _run(["--profile", "profiles/local-cluster", target, "--config", "territory=demo"], wf, timeout=900)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert (wf / target).exists()
     submissions = (wf / "logs" / "local-cluster" / "submissions.log").read_text().splitlines()

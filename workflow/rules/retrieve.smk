@@ -37,13 +37,15 @@ rule demo_sources:
     params:
         seed=config["demo"]["seed"],
         n_communes=config["demo"]["n_communes"],
+        n_spaces=config["demo"].get("n_spaces"),
+        n_flows=config["demo"].get("n_flows"),
         out_root=lambda w, output: os.path.commonpath(output),
     log:
         "logs/demo/demo_sources.log",
     benchmark:
         "benchmarks/out/demo/demo_sources.tsv"
     resources:
-        mem_mb=1000,
+        mem_mb=1000 + config["demo"]["n_communes"] // 10,
     conda:
         "../envs/coworking-geo.yaml"
     script:

@@ -8,4 +8,6 @@ with snakemake_script(snakemake):  # noqa: F821
         snakemake.params.out_root,  # noqa: F821
         seed=snakemake.params.seed,  # noqa: F821
         n_communes=snakemake.params.n_communes,  # noqa: F821
+        n_spaces=snakemake.params.n_spaces,  # noqa: F821
+        n_flows=snakemake.params.n_flows,  # noqa: F821
     )

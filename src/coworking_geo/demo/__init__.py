@@ -47,11 +47,16 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), stream])
 
 
-def write_demo_sources(out_root: str | os.PathLike[str], seed: int, n_communes: int = 300) -> dict[str, list[Path]]:
+def write_demo_sources(out_root: str | os.PathLike[str], seed: int, n_communes: int = 300,
+                       n_spaces: int | None = None, n_flows: int | None = None) -> dict[str, list[Path]]:
     """Write every demo source file under ``out_root/{source_id}/`` and return the paths by source id.
 
     ``n_communes`` (50–1,500) communes in three départements of one région, in EPSG:4326 around
-    lon 3.5°, lat 46.4°. Takes about a second for 300 communes.
+    lon 3.5°, lat 46.4°; takes about a second for 300 communes. Up to 40,000 communes spread over
+    about 380 communes per département and up to 13 régions (a France-sized stress case).
+    ``n_spaces``: rows of the CGET 2019 list plus the 2026 census, split 5:2 (default: 0.7 per
+    commune). ``n_flows``: about that many commuting pairs (default: the dense gravity model, about
+    ten per commune). Leaving both unset gives byte-identical files to earlier versions.
     """
     t0 = time.perf_counter()
     root = Path(out_root)
@@ -62,16 +67,18 @@ def write_demo_sources(out_root: str | os.PathLike[str], seed: int, n_communes: 
                              _rng(seed, 1))
     admin_files.write_appartenance(terr, root / "insee_appartenance_geo")
     admin_files.write_programmes(terr, root, _rng(seed, 2))
-    cget, truth = spaces_files.build_spaces(terr, _rng(seed, 3))
+    n_cget = None if n_spaces is None else int(round(n_spaces * 5 / 7))
+    n_census = None if n_spaces is None else int(n_spaces) - n_cget
+    cget, truth = spaces_files.build_spaces(terr, _rng(seed, 3), n_cget)
     spaces_files.write_cget(cget, root / "cget_tierslieux_2019" / "CGET_TiersLieux_2019.csv")
-    census = spaces_files.build_census(terr, cget, truth, _rng(seed, 4))
+    census = spaces_files.build_census(terr, cget, truth, _rng(seed, 4), n_census)
     spaces_files.write_census(census, root / "france_tierslieux_2026" / "bdftl-2026-01-fiche-identite.csv")
     spaces_files.write_laureates(terr, cget, root, _rng(seed, 5))
     fib = fibre_files.fibre_table(terr, _rng(seed, 6))
     fibre_files.write_arcep_2018(terr, fib, root / "arcep_ftth_2018t1")
     fibre_files.write_arcep_latest(terr, fib, root / "arcep_ftth_latest" / "arcep_ftth_pct_communes_latest.csv")
     flows = mobpro_files.write_mobpro(terr, _rng(seed, 7), root / "insee_mobpro_national" /
-                                      "base-flux-mobilite-domicile-lieu-travail-2022_csv.zip")
+                                      "base-flux-mobilite-domicile-lieu-travail-2022_csv.zip", n_flows)
     grid = popgrid_files.write_popgrid(terr, _rng(seed, 8), root / "eurostat_popgrid_1km" /
                                        "eurostat_geostat_popgrid_1km_FR_2021_epsg3035.tif")
     c = terr.communes

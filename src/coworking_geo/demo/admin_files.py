@@ -17,7 +17,7 @@ import pandas as pd
 import pyogrio
 
 from coworking_geo.demo.fmt import csv_text, fmt_float, geojson_text, gzip_bytes, largest_remainder, write_bytes
-from coworking_geo.demo.model import CENTRAL_NAME, DEP_NAMES, REG_CODE, REG_NAME, DemoTerritory
+from coworking_geo.demo.model import CENTRAL_NAME, DemoTerritory
 from coworking_geo.demo.names import commune_siren, epci_siren, type_liaison, upper_name
 
 LIBDENS = {1: "Grands centres urbains", 2: "Centres urbains intermédiaires", 3: "Petites villes",
@@ -53,20 +53,29 @@ def write_ign(terr: DemoTerritory, folder: Path) -> None:
     com = gpd.GeoDataFrame({
         "INSEE_COM": c["code"].to_numpy(), "NOM": c["name"].to_numpy(),
         "NOM_M": [upper_name(n) for n in c["name"]], "STATUT": c["statut"].to_numpy(),
-        "INSEE_DEP": c["dep"].to_numpy(), "INSEE_REG": REG_CODE,
+        "INSEE_DEP": c["dep"].to_numpy(), "INSEE_REG": c["reg"].to_numpy(),
         "INSEE_ARR": c["arr_num"].astype(str).to_numpy(), "INSEE_CAN": c["canton"].to_numpy(),
         "SIREN_EPCI": c["epci"].to_numpy(), "POPULATION": c["pop2021"].astype(np.int64).to_numpy(),
         "ID": [f"COMMUNE_DEMO{int(k):012d}" for k in range(1, len(c) + 1)], "geom_source": GEOM_SOURCE,
     }, geometry=g.geometry.to_numpy(), crs=4326)
     _write_gpkg(com, folder / "communes_cog2024_simplifiees.gpkg", "communes")
-    deps = g.dissolve(by="dep", aggfunc={"pop2021": "sum"}).sort_index()
-    dep = gpd.GeoDataFrame({"INSEE_DEP": deps.index.to_numpy(), "NOM_DEP": [DEP_NAMES[d] for d in deps.index],
-                            "INSEE_REG": REG_CODE, "POPULATION": deps["pop2021"].astype(np.int64).to_numpy()},
+    deps = g.dissolve(by="dep", aggfunc={"pop2021": "sum", "reg": "first"}).sort_index()
+    dep = gpd.GeoDataFrame({"INSEE_DEP": deps.index.to_numpy(),
+                            "NOM_DEP": [terr.dep_names[d] for d in deps.index],
+                            "INSEE_REG": deps["reg"].to_numpy(),
+                            "POPULATION": deps["pop2021"].astype(np.int64).to_numpy()},
                            geometry=deps.geometry.to_numpy(), crs=4326)
     _write_gpkg(dep, folder / "departements_cog2024_from_communes.gpkg", "departements")
-    reg = gpd.GeoDataFrame({"INSEE_REG": [REG_CODE], "NOM_REG": [REG_NAME],
-                            "POPULATION": np.array([int(c["pop2021"].sum())], dtype=np.int64)},
-                           geometry=[g.geometry.union_all()], crs=4326)
+    if c["reg"].nunique() == 1:
+        reg = gpd.GeoDataFrame({"INSEE_REG": [c["reg"].iat[0]], "NOM_REG": [terr.reg_names[c["reg"].iat[0]]],
+                                "POPULATION": np.array([int(c["pop2021"].sum())], dtype=np.int64)},
+                               geometry=[g.geometry.union_all()], crs=4326)
+    else:  # dissolve the départements (fewer vertices than the communes)
+        regs = dep.dissolve(by="INSEE_REG", aggfunc={"POPULATION": "sum"}).sort_index()
+        reg = gpd.GeoDataFrame({"INSEE_REG": regs.index.to_numpy(),
+                                "NOM_REG": [terr.reg_names[r] for r in regs.index],
+                                "POPULATION": regs["POPULATION"].astype(np.int64).to_numpy()},
+                               geometry=regs.geometry.to_numpy(), crs=4326)
     _write_gpkg(reg, folder / "regions_cog2024_from_communes.gpkg", "regions")
 
 
@@ -75,21 +84,22 @@ def write_etalab(terr: DemoTerritory, path: Path) -> None:
     c = terr.communes
     entries: list[tuple[str, int, dict[str, object]]] = []
     former = terr.former.groupby("parent")
-    for j, (code, r) in enumerate(c.iterrows()):
+    recs = c[["dep", "arr_num", "name", "reg", "cn_n", "kind", "postcode", "pop2022"]].to_dict("records")
+    for j, (code, r) in enumerate(zip(c.index, recs, strict=True)):
         arr = f"{r['dep']}{r['arr_num']}"
         e: dict[str, object] = {"code": code, "nom": r["name"], "typeLiaison": type_liaison(r["name"]),
                                 "zone": "metro", "arrondissement": arr, "departement": r["dep"],
-                                "region": REG_CODE, "type": "commune-actuelle", "rangChefLieu": 0}
+                                "region": r["reg"], "type": "commune-actuelle", "rangChefLieu": 0}
         siren = commune_siren(code)
         if r["cn_n"] > 0:
             olds = former.get_group(code)
             e["anciensCodes"] = sorted(o for o in olds["old_code"] if o != code)
-            siren = epci_siren(5000 + j)
+            siren = epci_siren(5000 + j % 4999)  # 4 digits on large territories
             for _, o in olds.iterrows():
                 entries.append((o["old_code"], 1, {
                     "code": o["old_code"], "nom": o["name"], "typeLiaison": type_liaison(o["name"]), "zone": "metro",
                     "type": "commune-deleguee", "chefLieu": code, "arrondissement": arr, "departement": r["dep"],
-                    "region": REG_CODE}))
+                    "region": r["reg"]}))
         e["siren"] = siren
         e["codesPostaux"] = ([f"{r['dep']}{i:03d}" for i in range(1, len(terr.arrondissements) + 1)]
                              if r["kind"] == "central" else [r["postcode"]])
@@ -102,7 +112,7 @@ def write_etalab(terr: DemoTerritory, path: Path) -> None:
             "code": a["code"], "nom": a["name"], "typeLiaison": 0, "zone": "metro",
             "type": "arrondissement-municipal", "commune": a["parent"],
             "arrondissement": f"{central['dep']}{central['arr_num']}", "departement": central["dep"],
-            "region": REG_CODE, "codesPostaux": [a["postcode"]], "population": pop}))
+            "region": central["reg"], "codesPostaux": [a["postcode"]], "population": pop}))
     entries.sort(key=lambda t: (t[0], t[1]))
     text = "[\n" + ",\n".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) for _, _, e in entries) + "\n]\n"
     write_bytes(path, gzip_bytes(text.encode("utf-8")))
@@ -129,8 +139,10 @@ def write_grille(terr: DemoTerritory, path: Path, rng: np.random.Generator) -> N
     c = terr.communes
     shares = _density_shares(rng, c["dens"].to_numpy())
     rows = []
-    for i, (code, r) in enumerate(c.iterrows()):
-        rows.append([code, r["name"], int(r["dens"]), LIBDENS[int(r["dens"])], int(r["pop2021"]),
+    cols = zip(c.index, c["name"].to_numpy(dtype=object), c["dens"].to_numpy(), c["pop2021"].to_numpy(),
+               strict=True)
+    for i, (code, name, dens, pop) in enumerate(cols):
+        rows.append([code, name, int(dens), LIBDENS[int(dens)], int(pop),
                      *[fmt_float(v / 100, 2) for v in shares[i]]])
     header = ["CODGEO", "LIBGEO", "DENS", "LIBDENS", "PMUN21", *[f"P{i}" for i in range(1, 8)]]
     write_bytes(path, csv_text(header, rows, newline="\r\n").encode("utf-8"))
@@ -162,7 +174,7 @@ def write_appartenance(terr: DemoTerritory, folder: Path) -> None:
     taav_, tdaav_ = t23["aav"].map(aav["taav"]), t23["aav"].map(aav["tdaav"])
     tuu_, tduu_ = t23["uu"].map(uu["tuu"]), t23["uu"].map(uu["tduu"])
     table = pd.DataFrame({
-        "CODGEO": t23["code"], "LIBGEO": t23["libgeo"], "DEP": t23["dep"], "REG": REG_CODE, "EPCI": t23["epci"],
+        "CODGEO": t23["code"], "LIBGEO": t23["libgeo"], "DEP": t23["dep"], "REG": t23["reg"], "EPCI": t23["epci"],
         "NATURE_EPCI": t23["epci_nature"], "ARR": t23["dep"] + t23["arr_num"].astype(str),
         "CV": t23["dep"] + t23["canton"], "ZE2020": t23["ze"], "UU2020": t23["uu"], "TUU2017": tuu_,
         "TDUU2017": tduu_, "AAV2020": t23["aav"], "TAAV2017": taav_, "TDAAV2017": tdaav_,
@@ -170,7 +182,7 @@ def write_appartenance(terr: DemoTerritory, folder: Path) -> None:
     write_bytes(folder / "table_appartenance_geo_communes_cog2023.csv",
                 csv_text(list(table.columns), table.itertuples(index=False)).encode("utf-8"))
     table = pd.DataFrame({
-        "CODGEO": c["code"], "LIBGEO": c["name"], "DEP": c["dep"], "REG": REG_CODE, "EPCI": c["epci"],
+        "CODGEO": c["code"], "LIBGEO": c["name"], "DEP": c["dep"], "REG": c["reg"], "EPCI": c["epci"],
         "AAV2020": c["aav"], "LIBAAV2020": c["aav_name"], "TAAV2017": c["aav"].map(aav["taav"]),
         "TDAAV2017": c["aav"].map(aav["tdaav"]), "CATEAAV2020": c["cateaav"],
         "CATEAAV2020_source": "COG2023 table, same CODGEO and same AAV2020", "UU2020": c["uu"],
@@ -189,9 +201,9 @@ def write_appartenance(terr: DemoTerritory, folder: Path) -> None:
             "AAV2020": [(k, aav.at[k, "name"], n) for k, n in tab.groupby("aav").size().items()],
             "ARR": [(k, v[0], v[1]) for k, v in sorted(arr_names.items())],
             "BV2022": [(k, com_names[k], n) for k, n in tab.groupby("bv").size().items()],
-            "DEP": [(k, DEP_NAMES[k], n) for k, n in tab.groupby("dep").size().items()],
+            "DEP": [(k, terr.dep_names[k], n) for k, n in tab.groupby("dep").size().items()],
             "EPCI": [(k, epci_names[k], n) for k, n in tab.groupby("epci").size().items()],
-            "REG": [(REG_CODE, REG_NAME, len(tab))],
+            "REG": [(k, terr.reg_names[k], n) for k, n in tab.groupby("reg").size().items()],
             "UU2020": [(k, uu.at[k, "name"], n) for k, n in tab.groupby("uu").size().items()],
             "ZE2020": [(k, ze_names[k], n) for k, n in tab.groupby("ze").size().items()],
         }
@@ -223,8 +235,8 @@ def write_programmes(terr: DemoTerritory, out_root: Path, rng: np.random.Generat
             n += 1
     for code, same_as in acv:
         r = c.loc[code]
-        rows.append([code, ids[same_as or code], r["name"], r["name"], "FR", int(r["pop2021"]), r["dep"], REG_CODE,
-                     r["epci"], REG_NAME, fmt_float(round(ll.loc[code, "lon"], 4), 4),
+        rows.append([code, ids[same_as or code], r["name"], r["name"], "FR", int(r["pop2021"]), r["dep"], r["reg"],
+                     r["epci"], r["reg_name"], fmt_float(round(ll.loc[code, "lon"], 4), 4),
                      fmt_float(round(ll.loc[code, "lat"], 4), 4)])
     header = ["insee_com", "id_acv", "lib_com", "lib_com_carto", "iso_territoire_2", "pop", "insee_dep",
               "insee_reg", "siren_epci", "lib_reg", "lon", "lat"]
@@ -238,7 +250,7 @@ def write_programmes(terr: DemoTerritory, out_root: Path, rng: np.random.Generat
         counter[r["dep"]] = counter.get(r["dep"], 0) + 1
         label = r["name"].replace("Saint-", "St ", 1) if r["name"].startswith("Saint-") else r["name"]
         date = ["2021-03-12", "2021-05-28", "2021-06-30", "2022-01-14"][counter[r["dep"]] % 4]
-        feats.append(({"id_territoire": f"pvd-{REG_CODE}-{r['dep']}-{counter[r['dep']]}", "lib_territoire": label,
+        feats.append(({"id_territoire": f"pvd-{r['reg']}-{r['dep']}-{counter[r['dep']]}", "lib_territoire": label,
                        "date_signature": date, "liste_geo": f"{r['name']} ({code})"},
                       (ll.loc[code, "lon"], ll.loc[code, "lat"])))
     write_bytes(out_root / "anct_petites_villes_de_demain" / "pvd_geom.geojson",

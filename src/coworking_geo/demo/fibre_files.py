@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from coworking_geo.demo.fmt import write_bytes
-from coworking_geo.demo.model import REG_CODE, DemoTerritory
+from coworking_geo.demo.model import DemoTerritory
 from coworking_geo.demo.names import strip_accents
 
 QUARTERS = ["T3 2017", "T4 2017", "T1 2018"]
@@ -64,7 +64,7 @@ def _cog2018_rows(terr: DemoTerritory, fib: pd.DataFrame) -> pd.DataFrame:
     """The 2018 commune list: communes nouvelles created in 2019 or later are still their former communes,
     whose counts split the new commune's by population."""
     c = terr.communes
-    rows = fib.join(c[["name", "dep", "epci", "kind", "dens"]])
+    rows = fib.join(c[["name", "dep", "reg", "epci", "kind", "dens"]])
     f = terr.former[terr.former["year"] >= 2019]
     if len(f) == 0:
         return rows
@@ -78,7 +78,7 @@ def _cog2018_rows(terr: DemoTerritory, fib: pd.DataFrame) -> pd.DataFrame:
             v[0] += int(p[col] - v.sum())
             sub[col] = v
         sub["locaux"] = sub["logements"] + sub["etablissements"]
-        for col in ["dep", "epci", "kind", "dens", "rip", "over_100"]:
+        for col in ["dep", "reg", "epci", "kind", "dens", "rip", "over_100"]:
             sub[col] = p[col]
         parts.append(sub.set_index("code", drop=False))
     return pd.concat([rows.drop(index=f["parent"].unique()), *parts])
@@ -107,7 +107,7 @@ def write_arcep_2018(terr: DemoTerritory, fib: pd.DataFrame, folder: Path) -> No
             oi = "FREE-FRTE-SFR0-UPCF" if kind == "central" else ("THDD" if r["rip"] else l3313.strip() or "FRTE")
         name = r["name"]
         name = f'"{name}"' if "," in name else name
-        lines.append(",".join([code, name, REG_CODE, r["dep"], r["epci"], _pad(int(r["logements"])),
+        lines.append(",".join([code, name, r["reg"], r["dep"], r["epci"], _pad(int(r["logements"])),
                                _pad(int(r["etablissements"])), ztd, l3313, " -    ", rural, mountain, oi]))
     write_bytes(folder / "export" / "communes.csv", ("\n".join(lines) + "\n").encode("utf-8"))
     lines = ["Réseaux en fibre optique jusqu'à l'abonné (FttH),,,,", "Déploiement par Commune,,,,", ",,,,", ",,,,",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from coworking_geo.demo.fmt import csv_text, fmt_float, write_bytes, zip_bytes
 from coworking_geo.demo.model import DemoTerritory
@@ -51,7 +52,44 @@ def flows(terr: DemoTerritory, rng: np.random.Generator, top_k: int = 9,
     return pd.concat([df, ext_rows[ext_rows["flow"] >= 0.5]], ignore_index=True)
 
 
-def split_central(terr: DemoTerritory, df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def flows_knn(terr: DemoTerritory, rng: np.random.Generator, n_flows: int, decay_km: float = 12.0,
+              min_flow: float = 0.05) -> pd.DataFrame:
+    """Like :func:`flows` for large territories, without the n × n matrix: each origin sends its workers
+    to its own commune and to the ``top_k`` destinations of highest gravity weight among its nearest
+    3 × top_k communes (scipy cKDTree), ``top_k`` chosen so that about ``n_flows`` pairs come out."""
+    c = terr.communes
+    k = c["kind"].to_numpy()
+    n = len(c)
+    top_k = int(np.clip(round(n_flows / n) - 1, 1, n - 1))
+    pop = c["pop2021"].to_numpy().astype(float)
+    employed = pop * rng.uniform(0.38, 0.46, n)
+    jobs = pop ** 1.1 * np.array([JOB_FACTOR.get(x, 1.0) for x in k])
+    xy = c[["cx", "cy"]].to_numpy()
+    m = min(n, 3 * top_k + 1)
+    dist, nb = cKDTree(xy).query(xy, k=m)
+    dist, nb = dist[:, 1:] / 1000.0, nb[:, 1:]  # drop the origin itself
+    w = jobs[nb] * np.exp(-dist / decay_km)
+    keep = np.argsort(-w, axis=1, kind="stable")[:, :top_k]
+    w = np.take_along_axis(w, keep, axis=1)
+    nb = np.take_along_axis(nb, keep, axis=1)
+    w = w / w.sum(axis=1, keepdims=True)
+    self_share = np.array([SELF_SHARE[x] for x in k]) * rng.uniform(0.85, 1.15, n)
+    out_share = np.where(rng.random(n) < 0.4, rng.uniform(0.005, 0.03, n), 0.0)
+    mat = w * ((1 - self_share - out_share) * employed)[:, None] * rng.lognormal(0, 0.15, w.shape)
+    codes = c["code"].to_numpy()
+    i = np.repeat(np.arange(n), top_k)
+    df = pd.DataFrame({"CODGEO": codes[np.r_[i, np.arange(n)]], "DCLT": codes[np.r_[nb.ravel(), np.arange(n)]],
+                       "flow": np.r_[mat.ravel(), self_share * employed]})
+    ext = [o[0] for o in terr.outside]
+    oi = np.flatnonzero(out_share > 0)
+    ext_rows = pd.DataFrame({"CODGEO": codes[oi], "DCLT": np.array(ext)[rng.integers(len(ext), size=len(oi))],
+                             "flow": out_share[oi] * employed[oi]})
+    df = pd.concat([df, ext_rows], ignore_index=True)
+    return df[df["flow"] >= min_flow]
+
+
+def split_central(terr: DemoTerritory, df: pd.DataFrame, rng: np.random.Generator,
+                  min_flow: float = 0.5) -> pd.DataFrame:
     """Replace the central city by its municipal arrondissements at both ends of each flow."""
     arr = terr.arrondissements
     central = terr.central["code"]
@@ -74,18 +112,29 @@ def split_central(terr: DemoTerritory, df: pd.DataFrame, rng: np.random.Generato
     parts.append(pd.DataFrame({"CODGEO": np.repeat(codes, len(arr)), "DCLT": np.tile(codes, len(arr)),
                                "flow": m.ravel()}))
     out = pd.concat(parts, ignore_index=True)
-    return out[out["flow"] >= 0.5]
+    return out[out["flow"] >= min_flow]
 
 
-def write_mobpro(terr: DemoTerritory, rng: np.random.Generator, path: Path) -> pd.DataFrame:
-    """The zip holding base-flux-mobilite-domicile-lieu-travail-2022.csv; returns the flows written."""
-    df = split_central(terr, flows(terr, rng), rng)
+def write_mobpro(terr: DemoTerritory, rng: np.random.Generator, path: Path,
+                 n_flows: int | None = None) -> pd.DataFrame:
+    """The zip holding base-flux-mobilite-domicile-lieu-travail-2022.csv; returns the flows written.
+
+    ``n_flows`` (about that many rows, large territories): nearest-neighbour gravity model instead of the
+    dense one, flows down to 0.05 worker kept, and the smallest flows dropped beyond ``n_flows``."""
+    if n_flows is None:
+        df = split_central(terr, flows(terr, rng), rng)
+    else:
+        df = split_central(terr, flows_knn(terr, rng, n_flows), rng, min_flow=0.05)
+        if len(df) > n_flows:
+            df = df.nlargest(n_flows, "flow", keep="first")
     names = dict(zip(terr.communes["code"], terr.communes["name"], strict=True))
     names |= dict(zip(terr.arrondissements["code"], terr.arrondissements["name"], strict=True))
     names |= {code: name for code, name, _ in terr.outside}
     df = df.sort_values(["CODGEO", "DCLT"]).reset_index(drop=True)
-    rows = zip(df["CODGEO"], df["CODGEO"].map(names), df["DCLT"], df["DCLT"].map(names),
-               [fmt_float(v, 8) for v in df["flow"]], strict=True)
+    obj = {c: df[c].to_numpy(dtype=object) for c in ("CODGEO", "DCLT")}
+    rows = zip(obj["CODGEO"], df["CODGEO"].map(names).to_numpy(dtype=object), obj["DCLT"],
+               df["DCLT"].map(names).to_numpy(dtype=object), [fmt_float(v, 8) for v in df["flow"].to_numpy()],
+               strict=True)
     text = csv_text(COLUMNS, rows, sep=";")
     write_bytes(path, zip_bytes([(MEMBER, text.encode("utf-8"))]))
     return df

@@ -205,8 +205,9 @@ def _codes(rng: np.random.Generator, df: pd.DataFrame,
     extra: dict[int, list[str]] = {}
     names = df["name"].to_numpy()
     cn_n = df["cn_n"].to_numpy()
+    dep_col = df["dep"].to_numpy()
     for dep in deps:
-        idx = np.flatnonzero(df["dep"].to_numpy() == dep)
+        idx = np.flatnonzero(dep_col == dep)
         order = idx[np.argsort(names[idx].astype(str), kind="stable")]
         slots = int(len(order) + np.maximum(cn_n[order] - 1, 0).sum())
         pool = np.arange(1, 370) if slots <= 250 else np.setdiff1d(np.arange(1, 1000), np.arange(380, 390))
@@ -377,6 +378,7 @@ def _zonings(rng: np.random.Generator, gdf: gpd.GeoDataFrame, big: bool = False)
     # and urban units are numbered within the département (5-character codes)
     aav_pool = [f"{v:03d}" for v in range(1, 1000) if f"{v:03d}" not in {"021", *medium_codes}]
     dep_count: dict[str, int] = {}
+    kd = cKDTree(xy) if big else None
     for j, i in enumerate(towns):
         dep_i = gdf["dep"].iat[i]
         dep_count[dep_i] = dep_count.get(dep_i, 0) + 1
@@ -387,10 +389,13 @@ def _zonings(rng: np.random.Generator, gdf: gpd.GeoDataFrame, big: bool = False)
             if j >= 900:
                 continue
             code = aav_pool[j]
+            near = np.sort(np.asarray(kd.query_ball_point(xy[i], 12 * KM), dtype=np.int64))
+            d = np.full(len(xy), np.inf)
+            d[near] = np.hypot(*(xy[near] - xy[i]).T)
         else:
             code = f"{300 + 17 * j:03d}"
+            d = np.hypot(*(xy - xy[i]).T)
         aav[i], aav_name[i], cate[i] = code, gdf["name"].iat[i], 11
-        d = np.hypot(*(xy - xy[i]).T)
         cand = np.flatnonzero((k == "rural") & (aav == "000") & (d < 12 * KM))
         for c in cand[np.argsort(d[cand])][:2]:
             aav[c], aav_name[c], cate[c] = code, gdf["name"].iat[i], 20

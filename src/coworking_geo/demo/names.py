@@ -8,6 +8,7 @@ follows French spelling rules: accents, hyphens, articles ("Le", "La", "L'"),
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 
@@ -85,6 +86,7 @@ def many_names(rng: np.random.Generator, n: int, reserved: set[str]) -> list[str
     return list(forms[rng.choice(len(forms), size=n, replace=False)])
 
 
+@lru_cache(maxsize=65536)
 def strip_accents(text: str) -> str:
     """'Échantillon' → 'Echantillon'."""
     return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")

@@ -16,7 +16,7 @@ from pyproj import Transformer
 
 from coworking_geo.demo.admin_files import lonlat
 from coworking_geo.demo.fmt import csv_text, fmt_float, geojson_text, write_bytes
-from coworking_geo.demo.model import METRO_NAME, REG_CODE, REG_NAME, DemoTerritory, arrondissement_of
+from coworking_geo.demo.model import METRO_NAME, DemoTerritory, arrondissement_of
 from coworking_geo.demo.names import strip_accents
 
 CGET_COLUMNS = ["ID", "NOM_TL", "ADRESSE", "CP", "COMINIT", "INSEECOM", "NOMCOM", "WEB", "TWITTER", "FACEBOOK",
@@ -131,10 +131,12 @@ def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in s).strip("-").replace("--", "-")
 
 
-def build_spaces(terr: DemoTerritory, rng: np.random.Generator) -> tuple[pd.DataFrame, SpacesTruth]:
-    """The CGET 2019 rows (as strings, in file order) and what was planted in them."""
+def build_spaces(terr: DemoTerritory, rng: np.random.Generator,
+                 n_rows: int | None = None) -> tuple[pd.DataFrame, SpacesTruth]:
+    """The CGET 2019 rows (as strings, in file order) and what was planted in them: ``n_rows`` rows
+    (default: half the number of communes, at least 40)."""
     c = terr.communes
-    n = max(40, int(round(len(c) * 0.5)))
+    n = max(40, int(round(len(c) * 0.5))) if n_rows is None else max(40, int(n_rows))
     n_added = max(3, int(round(0.04 * n)))  # the 2019 additions: no TYPO, no address
     n_main = n - n_added - 2  # two more rows are duplicates of existing places
     pos = _pick_communes(rng, terr, n_main + n_added)
@@ -145,13 +147,17 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator) -> tuple[pd.Data
     to_ll = Transformer.from_crs(2154, 4326, always_xy=True)
     ze_pop = c.groupby("ze")["pop2021"].sum()
     arr_pc = terr.arrondissements.set_index("code")["postcode"]
-    recs = c.drop(columns="geometry").to_dict("records")
+    recs = c[["kind", "code", "postcode", "name", "epci_nature", "dep", "dep_name", "reg", "reg_name", "pop2021", "ze", "ze_name"]].to_dict("records")
+    pos_all = np.asarray(pos)
+    arr_code = np.where(c["kind"].to_numpy()[pos_all] == "central",
+                        arrondissement_of(terr, xy[:, 0], xy[:, 1]), "")
 
     def make_row(i: int, p: int, x: float, y: float, name: str, fablab: bool, added: bool) -> dict[str, object]:
         r = recs[p]
         central = r["kind"] == "central"
         lo, la = to_ll.transform(x, y)
-        code = arrondissement_of(terr, np.array([x]), np.array([y]))[0] if central else r["code"]
+        code = (arr_code[i] if i < len(arr_code) and pos_all[i] == p else
+                arrondissement_of(terr, np.array([x]), np.array([y]))[0]) if central else r["code"]
         cp = arr_pc[code] if central else r["postcode"]
         street = f"{rng.integers(1, 120)} {STREETS[rng.integers(len(STREETS))]}"
         metro = r["epci_nature"] == "ME"
@@ -165,7 +171,7 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator) -> tuple[pd.Data
             "GEOCOD": "" if added else f"{street[0].upper()}{street[1:]} {cp} {r['name']}",
             "PRECISION": "" if added else fmt_float(rng.choice([0.94, 0.93, 0.92, 0.95, 0.91, 0.86, 0.77, 0.99]), 2),
             "CONTACT": "", "MAIL": "", "METRO": "1" if metro else "0", "NOMMETRO": METRO_NAME if metro else "",
-            "INSEEREG": REG_CODE, "NOMREG": REG_NAME, "INSEEMETRO": r["code"], "INSEEDEP": r["dep"],
+            "INSEEREG": r["reg"], "NOMREG": r["reg_name"], "INSEEMETRO": r["code"], "INSEEDEP": r["dep"],
             "NOMCOMMETRO": r["name"], "POPCOM": str(int(r["pop2021"])), "COMCLASS": _comclass(r["pop2021"]),
             "INSEE_ZE": r["ze"], "NOM_ZE": r["ze_name"].upper(), "CLASS_ZE": _class_ze(ze_pop[r["ze"]]),
             "POP_ZE": str(int(ze_pop[r["ze"]])),
@@ -254,14 +260,16 @@ def _variant(rng: np.random.Generator, name: str) -> str:
 
 
 def build_census(terr: DemoTerritory, cget: pd.DataFrame, truth: SpacesTruth,
-                 rng: np.random.Generator) -> pd.DataFrame:
-    """France Tiers-Lieux 2026 census rows: ~40 % are CGET places (name variant, 30–120 m away)."""
+                 rng: np.random.Generator, n_rows: int | None = None) -> pd.DataFrame:
+    """France Tiers-Lieux 2026 census rows: ~40 % are CGET places (name variant, 30–120 m away);
+    ``n_rows`` rows (default: a fifth of the number of communes, at least 20)."""
     c = terr.communes
-    n = max(20, int(round(len(c) * 0.2)))
+    n = max(20, int(round(len(c) * 0.2))) if n_rows is None else max(20, int(n_rows))
     to_ll = Transformer.from_crs(2154, 4326, always_xy=True)
     bad = set(truth.swapped + truth.lambert93 + truth.decimal_comma + truth.empty_coords + truth.former_code
               + [i for pair in truth.duplicates for i in pair])
-    ok = [i for i in range(len(cget)) if int(cget.at[i, "ID"]) not in bad and cget.at[i, "TYPO"] != ""]
+    ids = cget["ID"].astype(int).to_numpy()
+    ok = list(np.flatnonzero(~np.isin(ids, sorted(bad)) & (cget["TYPO"].to_numpy() != "")))
     twins = sorted(rng.choice(ok, size=int(0.4 * n), replace=False))
     xy_all = truth.xy
     pos_all = truth.pos
@@ -275,7 +283,7 @@ def build_census(terr: DemoTerritory, cget: pd.DataFrame, truth: SpacesTruth,
                 "Tiers-lieu nourricier", "Tiers-lieu culturel / lieu intermédiaire", "Cuisine partagée / foodlab"]
     rows = []
     used_names = set(cget["NOM_TL"])
-    recs = c.drop(columns="geometry").to_dict("records")
+    recs = c[["kind", "code", "postcode", "name", "epci_nature", "dep", "dep_name", "reg", "reg_name", "pop2021", "ze", "ze_name"]].to_dict("records")
     arr_pc = terr.arrondissements.set_index("code")["postcode"]
     for j in range(n):
         if j < len(twins):
@@ -301,7 +309,7 @@ def build_census(terr: DemoTerritory, cget: pd.DataFrame, truth: SpacesTruth,
         if r["kind"] == "central":
             code = arrondissement_of(terr, np.array([x]), np.array([y]))[0]
             cp = arr_pc[code]
-        rows.append([f"FTL{j + 1:05d}", name, street, cp, r["name"], r["dep_name"], REG_NAME,
+        rows.append([f"FTL{j + 1:05d}", name, street, cp, r["name"], r["dep_name"], r["reg_name"],
                      fmt_float(la, 6).replace(".", ","), fmt_float(lo, 6).replace(".", ","),
                      "" if rng.random() < 0.3 else f"https://{_slug(name)}.example", FAKE_EMAIL, FAKE_PHONE,
                      str(int(rng.integers(2012, 2026))), f"Association {name}",
