@@ -19,6 +19,7 @@ include: "workflow/rules/territories.smk"
 include: "workflow/rules/spaces.smk"
 include: "workflow/rules/indicators.smk"
 include: "workflow/rules/typology.smk"
+include: "workflow/rules/summary.smk"
 include: "workflow/rules/atlas.smk"
 
 

@@ -396,4 +396,53 @@ def test_build_territory_is_pure_and_scales() -> None:
     pd.testing.assert_frame_equal(a.communes.drop(columns="geometry"), b.communes.drop(columns="geometry"))
     assert len(a.communes) == 120 and (a.communes["epci_nature"] == "ME").sum() >= 15
     with pytest.raises(ValueError, match="n_communes"):
-        build_territory(7, 5000)
+        build_territory(7, 50_000)
+
+
+# --- large territories (the France-scale stress case, here at 4,000 communes) -----------------------
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+    out = tmp_path_factory.mktemp("demo_large")
+    t0 = time.perf_counter()
+    write_demo_sources(out, seed=7, n_communes=4000, n_spaces=3500, n_flows=60_000)
+    return out, time.perf_counter() - t0
+
+
+def test_large_territory_spreads_over_departements_and_regions(large: tuple[Path, float]) -> None:
+    root, seconds = large
+    assert seconds < 30
+    com = _communes(root)
+    assert len(com) == 4000 and com["INSEE_COM"].is_unique
+    assert com["INSEE_COM"].str.fullmatch(INSEE_RE.pattern).all()
+    assert (com["INSEE_COM"].str[:2] == com["INSEE_DEP"]).all()
+    # about 380 communes per département, never the codes of the communes outside the territory
+    per_dep = com.groupby("INSEE_DEP").size()
+    assert len(per_dep) == 11 and per_dep.max() < 989
+    assert not set(per_dep.index) & {"58", "69", "71", "20"}
+    assert com.groupby("INSEE_DEP")["INSEE_REG"].nunique().max() == 1 and com["INSEE_REG"].nunique() == 2
+    central = com.loc[com["STATUT"] == "Préfecture de région"].iloc[0]
+    assert central["NOM"] == "Synthèse" and central["INSEE_DEP"] == "63" and central["INSEE_REG"] == "84"
+    assert com.geometry.is_valid.all()
+    deps = pyogrio.read_dataframe(root / "ign_admin_express_communes" / "departements_cog2024_from_communes.gpkg")
+    regs = pyogrio.read_dataframe(root / "ign_admin_express_communes" / "regions_cog2024_from_communes.gpkg")
+    assert len(deps) == 11 and deps["NOM_DEP"].is_unique and len(regs) == 2
+    assert regs["POPULATION"].sum() == com["POPULATION"].sum()
+    # every département has a préfecture; AAV and UU codes keep their official widths
+    prefs = com[com["STATUT"].str.startswith("Préfecture")].groupby("INSEE_DEP").size()
+    assert set(prefs.index) == set(per_dep.index)
+    app = _csv(root / "insee_appartenance_geo" / "aav2020_uu2020_communes_cog2024.csv")
+    assert (app["AAV2020"].str.len() == 3).all() and (app["UU2020"].str.len() == 5).all()
+    t23 = _csv(root / "insee_appartenance_geo" / "table_appartenance_geo_communes_cog2023.csv")
+    assert t23["EPCI"].str.fullmatch(r"\d{9}").all()
+    # the requested numbers of spaces and commuting pairs
+    cget = _csv(root / "cget_tierslieux_2019" / "CGET_TiersLieux_2019.csv")
+    census = _csv(root / "france_tierslieux_2026" / "bdftl-2026-01-fiche-identite.csv", sep=";",
+                  encoding="utf-8-sig")
+    assert len(cget) + len(census) == 3500 and len(cget) == 2500  # split 5:2, duplicates included
+    flows = _flows(root)
+    assert 0.9 * 60_000 <= len(flows) <= 60_000
+    assert flows["CODGEO"].isin(com["INSEE_COM"]).mean() > 0.95 and (flows["flow"] > 0).all()
+    with rasterio.open(root / "eurostat_popgrid_1km" / "eurostat_geostat_popgrid_1km_FR_2021_epsg3035.tif") as src:
+        assert int(src.read(1).sum()) == int(com["POPULATION"].sum())

@@ -167,3 +167,17 @@ def parse_decimal(series: pd.Series) -> pd.Series:
     s = s.mask(s.isin(["-", "", "NA", "nan", "None"]))
     s = s.str.replace(",", ".", regex=False)
     return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+def inherited_provenance(paths: Sequence[str | os.PathLike[str]], title: str, territory: str) -> dict[str, Any]:
+    """Provenance of an output derived from ``paths``: the union of their cited sources, in order."""
+    from coworking_geo.sources import provenance
+
+    cited: dict[str, dict[str, str]] = {}
+    for path in paths:
+        for src in (read_provenance(path) or {}).get("sources", []):
+            cited.setdefault(src["id"], src)
+    prov = provenance({}, [], territory, title)
+    if territory != "demo":
+        prov["sources"] = list(cited.values())
+    return prov

@@ -34,9 +34,10 @@ def raw_files(source_id):
 def all_targets():
     """What `snakemake` builds by default: the atlas, the report and every typology table.
 
-    TYPOLOGY_TARGETS is defined in typology.smk, included after this file.
+    TYPOLOGY_TARGETS and SUMMARY_TARGETS are defined in typology.smk and summary.smk,
+    included after this file.
     """
-    return [f"{RES}/atlas/index.html", f"{RES}/report.html", *TYPOLOGY_TARGETS]
+    return [f"{RES}/atlas/index.html", f"{RES}/report.html", *TYPOLOGY_TARGETS, *SUMMARY_TARGETS]
 
 
 # The demo generates, in the official layouts, every source the default

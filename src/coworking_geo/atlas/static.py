@@ -15,10 +15,14 @@ from typing import Any
 
 import geopandas as gpd
 import matplotlib
+import numpy as np
+import shapely
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer  # noqa: E402
@@ -33,6 +37,32 @@ def _frame(communes: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     return communes, metric_crs_for(str(communes["dep_code"].iloc[0]))
 
 
+# one entry: the communes frame last drawn, its projected copy and one matplotlib path per commune
+_BASE_CACHE: dict[str, Any] = {}
+
+
+def _base(communes: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, int, list[MplPath]]:
+    """The drawn frame, projected (metres), with one compound path per commune (holes kept).
+
+    Built once per communes frame and reused by every theme: building 35,000 polygon patches took
+    about 5 s a plot on France."""
+    if _BASE_CACHE.get("communes") is communes:
+        return _BASE_CACHE["frame"], _BASE_CACHE["base"], _BASE_CACHE["epsg"], _BASE_CACHE["paths"]
+    frame, epsg = _frame(communes)
+    base = frame.to_crs(epsg)
+    geoms = base.geometry.to_numpy()
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    paths: list[list[MplPath]] = [[] for _ in range(len(geoms))]
+    for poly, i in zip(parts, owner, strict=True):
+        if poly is None or poly.is_empty or poly.geom_type != "Polygon":
+            continue
+        rings = [poly.exterior, *poly.interiors]
+        paths[i].append(MplPath.make_compound_path(*[MplPath(np.asarray(r.coords)[:, :2]) for r in rings]))
+    compound = [MplPath.make_compound_path(*p) if p else MplPath(np.zeros((0, 2))) for p in paths]
+    _BASE_CACHE.update(communes=communes, frame=frame, base=base, epsg=epsg, paths=compound)
+    return frame, base, epsg, compound
+
+
 def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departements: gpd.GeoDataFrame,
                layer: ThemeLayer, title: str, provenance: str,
                point_sets: list[tuple[str, gpd.GeoDataFrame, list[LegendItem]]] | None = None,
@@ -41,13 +71,11 @@ def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departe
 
     ``point_sets`` are (legend title, points GeoDataFrame with a ``colour`` column, legend items).
     """
-    frame, epsg = _frame(communes)
-    base = frame.to_crs(epsg)
-    shown = base[base["insee_code"].isin(layer.colours.index)]
+    frame, base, epsg, paths = _base(communes)
+    colours = base["insee_code"].map(layer.colours).fillna("#f3f3f3").tolist()
     fig, ax = plt.subplots(figsize=(10, 10.5))
-    base.plot(ax=ax, color="#f3f3f3", linewidth=0)
-    if len(shown):
-        shown.plot(ax=ax, color=shown["insee_code"].map(layer.colours).tolist(), linewidth=0)
+    ax.add_collection(PathCollection(paths, facecolors=colours, edgecolors="none", linewidths=0))
+    ax.autoscale_view()
     deps = departements[departements["dep_code"].isin(frame["dep_code"].unique())].to_crs(epsg)
     deps.boundary.plot(ax=ax, color="#444444", linewidth=0.4)
     handles: list[Any] = [Patch(facecolor=it.colour, edgecolor="#777777", label=it.label) for it in layer.legend]

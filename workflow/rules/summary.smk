@@ -1,0 +1,29 @@
+# Summary: the diagnosis by territory class and by région, for the report.
+
+SUMMARY_TARGETS = [f"{RES}/tables/diagnosis_by_territory_class.csv", f"{RES}/tables/diagnosis_by_region.csv"]
+
+
+rule summary_tables:
+    message:
+        "Diagnosis of {params.territory} by territory class and by région"
+    input:
+        sources_yaml=SOURCES_YAML,
+        communes=f"{PROC}/communes.parquet",
+        regions=f"{PROC}/regions.parquet",
+        spaces=f"{PROC}/spaces.parquet",
+        indicators=f"{PROC}/indicators.parquet",
+    output:
+        by_class=f"{RES}/tables/diagnosis_by_territory_class.csv",
+        by_region=f"{RES}/tables/diagnosis_by_region.csv",
+    params:
+        territory=TERRITORY.spec,
+    log:
+        f"{LOGS}/summary/summary_tables.log",
+    benchmark:
+        f"{BENCH}/summary/summary_tables.tsv"
+    resources:
+        mem_mb=1500,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/summary_tables.py"
