@@ -57,23 +57,8 @@ def test_config_defaults_match_the_documented_rule(repo_root):
 
 
 @pytest.fixture(scope="module")
-def france(mirror):
-    from coworking_geo import communes as cm
-    from coworking_geo import crosswalk as cw
-
-    xw = cw.build_crosswalk(cw.read_decoupage(mirror / "etalab_decoupage_administratif" / "communes_4.1.0_cog2024.json.gz"))
-    com, _, _ = cm.read_communes(mirror / "ign_admin_express_communes" / "communes_cog2024_simplifiees.gpkg")
-    cur = com["insee_code"]
-    ag = mirror / "insee_appartenance_geo"
-    dens, _ = cm.read_density(mirror / "insee_grille_densite" / "grille_densite_7_niveaux_2024.csv", cur, xw)
-    aav, _ = cm.read_aav(ag / "aav2020_uu2020_communes_cog2024.csv", None, cur, xw, 2024)
-    nature = cm.read_epci_nature(ag / "table_appartenance_geo_communes_cog2023.csv")
-    acv, _ = cm.programme_membership(cm.programme_codes_csv(mirror / "anct_action_coeur_de_ville" / "acv_communes_2024.csv"),
-                                     cur, xw, "acv")
-    pvd, _ = cm.programme_membership(cm.programme_codes_geojson(mirror / "anct_petites_villes_de_demain" / "pvd_geom.geojson"),
-                                     cur, xw, "pvd")
-    out = cm.assemble_communes(com, dens, aav, nature, {"acv": acv, "pvd": pvd}, 2021, RULES)
-    return out.drop(columns="geometry").set_index("insee_code")
+def france(france_build):
+    return france_build[0].drop(columns="geometry").set_index("insee_code")
 
 
 @pytest.mark.parametrize("code, name, expected", [

@@ -100,32 +100,8 @@ def test_programme_codes_from_liste_geo(tmp_path):
     assert issues[["code", "status"]].values.tolist() == [["2A004", "unmatched"]]
 
 
-@pytest.fixture(scope="module")
-def france(mirror):
-    from coworking_geo.classify import DENSITY_CLASSES  # noqa: F401
-
-    xw = cw.build_crosswalk(cw.read_decoupage(mirror / "etalab_decoupage_administratif" / "communes_4.1.0_cog2024.json.gz"))
-    com, issues, stats = cm.read_communes(mirror / "ign_admin_express_communes" / "communes_cog2024_simplifiees.gpkg")
-    cur = com["insee_code"]
-    ag = mirror / "insee_appartenance_geo"
-    dens, i1 = cm.read_density(mirror / "insee_grille_densite" / "grille_densite_7_niveaux_2024.csv", cur, xw)
-    aav, i2 = cm.read_aav(ag / "aav2020_uu2020_communes_cog2024.csv", ag / "libelles_zonages_supracommunaux_cog2023_2024.csv",
-                          cur, xw, 2024)
-    nature = cm.read_epci_nature(ag / "table_appartenance_geo_communes_cog2023.csv")
-    acv, i3 = cm.programme_membership(cm.programme_codes_csv(mirror / "anct_action_coeur_de_ville" / "acv_communes_2024.csv"),
-                                      cur, xw, "acv")
-    pvd, i4 = cm.programme_membership(cm.programme_codes_geojson(mirror / "anct_petites_villes_de_demain" / "pvd_geom.geojson"),
-                                      cur, xw, "pvd")
-    va, i5 = cm.programme_membership(cm.programme_codes_geojson(mirror / "anct_villages_avenir" / "va_geom.geojson"),
-                                     cur, xw, "va")
-    rules = {"large_aav_min_population": 50000, "pole_categories": [11, 12], "couronne_categories": [20],
-             "small_town_density_levels": [3]}
-    out = cm.assemble_communes(com, dens, aav, nature, {"acv": acv, "pvd": pvd, "village_avenir": va}, 2021, rules)
-    return out, pd.concat([issues, i1, i2, i3, i4, i5], ignore_index=True), stats
-
-
-def test_france_communes(france):
-    out, issues, stats = france
+def test_france_communes(france_build):
+    out, issues, stats = france_build
     assert len(out) == 34935 and out["insee_code"].is_unique
     assert list(out.columns) == cm.COMMUNE_COLUMNS
     assert out["territory_class"].notna().all()

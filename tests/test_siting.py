@@ -135,9 +135,12 @@ def test_territory_profiles_on_contract_frames() -> None:
     prof = name_profiles(feats, res)
     assert prof["n_units"].tolist() == [128, 16]
     # every feature separates the two groups: three terms each, all from the right side
-    rural = {"sparsely populated", "many long commutes", "poorly fibred", "far from spaces", "low access"}
-    urban = {"populous", "few long commutes", "well fibred", "near a space", "high access"}
-    names = [set(n.split(", ")) for n in prof["profile_name"]]
+    rural = {"peu peuplées", "à longs trajets domicile-travail", "peu fibrées", "éloignées d’un espace",
+             "à faible accès aux espaces"}
+    urban = {"peuplées", "à trajets domicile-travail courts", "bien fibrées", "proches d’un espace",
+             "à bon accès aux espaces"}
+    assert all(n.startswith("Communes ") for n in prof["profile_name"])
+    names = [set(n.removeprefix("Communes ").split(", ")) for n in prof["profile_name"]]
     assert len(names[0]) == 3 and names[0] <= rural and len(names[1]) == 3 and names[1] <= urban
     epci = profile_features(table, "epci")
     assert len(epci) == 9 and epci.index.name == "epci_code"
@@ -179,7 +182,7 @@ def test_france_models_and_sites_on_the_processed_register(repo_root) -> None:
     res = cluster(model_features(f), "kmeans", 3, 8, seed=42, n_bootstrap=3)
     prof = name_models(f, res)
     assert 3 <= res.k <= 8 and prof["n_spaces"].sum() == 1500 and prof["model_name"].is_unique
-    assert prof.loc[0, "model_name"] == "metropolitan coworking hub" and prof.loc[0, "n_spaces"] > 500
+    assert prof.loc[0, "model_name"] == "Pôle de coworking métropolitain" and prof.loc[0, "n_spaces"] > 500
     table = commune_table(communes, ind, spaces)
     assert len(table) == 34935
     pr = priority_territories(table, 10, 0.5, "long_commuters", 50)

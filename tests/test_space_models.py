@@ -85,12 +85,12 @@ def test_models_named_by_the_rule_and_cross_table() -> None:
     res = cluster(X, "kmeans", 2, 4, seed=1, n_bootstrap=3)
     assert res.k == 2
     prof = name_models(f, res)
-    assert prof["model_name"].tolist() == ["metropolitan coworking hub", "isolated rural fab-lab"]
+    assert prof["model_name"].tolist() == ["Pôle de coworking métropolitain", "Fab-lab rural isolé"]
     assert prof["n_spaces"].tolist() == [12, 8]
     assign = pd.DataFrame({"space_id": f.index, "model_id": res.labels.to_numpy() + 1})
     assign = assign.merge(prof[["model_id", "model_name"]], on="model_id")
     tab = cross_table(f, assign)
-    assert tab.set_index("model_name").loc["isolated rural fab-lab", "rural"] == 8
+    assert tab.set_index("model_name").loc["Fab-lab rural isolé", "rural"] == 8
     assert tab.set_index("model_name").loc["total", "total"] == 20
 
 
@@ -148,7 +148,7 @@ def test_census_economic_features_and_models(tmp_path) -> None:
     assert res.k == 2 and res.stability_ari == pytest.approx(1.0)
     prof = name_economic_models(X, res)
     assert prof["n_spaces"].tolist() == [24, 16]
-    assert prof["model_name"].tolist() == ["Association-run Atelier de fabrication numérique", "SCIC-run Espace de coworking"]
+    assert prof["model_name"].tolist() == ["Atelier de fabrication numérique (Association)", "Espace de coworking (SCIC)"]
 
 
 def test_census_without_economic_columns_is_refused(tmp_path) -> None:

@@ -9,10 +9,8 @@ and ``flows_covered = False``, never 0.
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from coworking_geo.codes import dep_of, normalise_insee
 from coworking_geo.errors import InputFileError
 from coworking_geo.geodesy import commune_centroids, haversine_km
 from coworking_geo.indicators import carry_codes
+from coworking_geo.io import read_csv_text
 from coworking_geo.log import get_logger
 
 log = get_logger(__name__)
@@ -48,31 +47,6 @@ class Flows:
     coverage_deps: tuple[str, ...] | None
     note: str = ""
     dropped_out_of_coverage: float = 0.0
-
-
-def _read_text_table(path: Path, member_suffix: str = ".csv") -> pd.DataFrame:
-    """A ``;``/``,`` text table, possibly inside a zip, UTF-8 or latin-1, every column as string."""
-    if not path.exists():
-        raise InputFileError(path, "file not found")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            members = [m for m in z.infolist() if m.filename.lower().endswith(member_suffix)]
-            if not members:
-                raise InputFileError(path, f"no {member_suffix} file inside the zip: {z.namelist()[:10]}")
-            raw = z.read(max(members, key=lambda m: m.file_size))
-    else:
-        raw = path.read_bytes()
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    first = text.split("\n", 1)[0]
-    sep = ";" if first.count(";") >= first.count(",") else ","
-    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
-    df.columns = [c.strip() for c in df.columns]
-    return df
 
 
 def _restrict(source: str, pairs: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, float]:
@@ -105,7 +79,7 @@ def read_base_flux(path: str | os.PathLike[str], source: str = "insee_mobpro_nat
     """Read INSEE's "base flux de mobilité domicile - lieu de travail" (zip or csv;
     ``CODGEO;LIBGEO;DCLT;L_DCLT;NBFLUX_C{YY}_ACTOCC15P``); the census year comes from the column name."""
     p = Path(path)
-    df = _read_text_table(p)
+    df, _ = read_csv_text(p)
     flux = [c for c in df.columns if BASE_FLUX_RE.match(c)]
     missing = [c for c in ("CODGEO", "DCLT") if c not in df.columns]
     if missing or not flux:
@@ -122,10 +96,7 @@ def read_base_flux(path: str | os.PathLike[str], source: str = "insee_mobpro_nat
 def read_idf_flows(path: str | os.PathLike[str], source: str = "insee_mobpro_idf_rp2014") -> Flows:
     """Read the Île-de-France RP2014 flow table (``CODGEO_RES, CODGEO_TRAV, NB_ACTOCC15P``); both ends are in IdF."""
     p = Path(path)
-    df = _read_text_table(p)
-    need = ["CODGEO_RES", "CODGEO_TRAV", "NB_ACTOCC15P"]
-    if any(c not in df.columns for c in need):
-        raise InputFileError(p, f"missing column(s) {[c for c in need if c not in df.columns]}; found {list(df.columns)}")
+    df, _ = read_csv_text(p, ["CODGEO_RES", "CODGEO_TRAV", "NB_ACTOCC15P"])
     pairs, out = _restrict(source, _pairs(df["CODGEO_RES"], df["CODGEO_TRAV"], df["NB_ACTOCC15P"], p), p)
     return Flows(source, "MOBPRO Île-de-France RP2014", pairs, SOURCE_COVERAGE.get(source),
                  "Île-de-France → Île-de-France only: residents working outside the region are missing", out)
@@ -134,10 +105,7 @@ def read_idf_flows(path: str | os.PathLike[str], source: str = "insee_mobpro_idf
 def read_fd_records(path: str | os.PathLike[str], source: str = "insee_mobpro_orne") -> Flows:
     """Aggregate MOBPRO individual records (``COMMUNE, DCLT, IPONDI``) to commune pairs weighted by IPONDI."""
     p = Path(path)
-    df = _read_text_table(p)
-    need = ["COMMUNE", "DCLT", "IPONDI"]
-    if any(c not in df.columns for c in need):
-        raise InputFileError(p, f"missing column(s) {[c for c in need if c not in df.columns]}; found {list(df.columns)}")
+    df, _ = read_csv_text(p, ["COMMUNE", "DCLT", "IPONDI"])
     pairs = _pairs(df["COMMUNE"], df["DCLT"], df["IPONDI"], p)
     pairs = pairs.groupby(["res_code", "work_code"], as_index=False, dropna=False)["flow"].sum()
     pairs, out = _restrict(source, pairs, p)

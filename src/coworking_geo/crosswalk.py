@@ -26,6 +26,7 @@ import pandas as pd
 
 from coworking_geo.codes import normalise_insee
 from coworking_geo.errors import InputFileError
+from coworking_geo.io import read_nonempty_bytes
 from coworking_geo.log import get_logger
 
 log = get_logger(__name__)
@@ -49,11 +50,7 @@ def read_decoupage(path: str | os.PathLike[str]) -> pd.DataFrame:
     :class:`InputFileError` on an empty, truncated or non-JSON file.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputFileError(p, "file not found")
-    raw = p.read_bytes()
-    if not raw.strip():
-        raise InputFileError(p, "the file is empty")
+    raw = read_nonempty_bytes(p)
     try:
         text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
         data: Any = json.loads(text)

@@ -147,28 +147,29 @@ def link_spaces(features: pd.DataFrame, spaces: pd.DataFrame, source: str) -> pd
 def name_economic_models(features: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame:
     """Profile and name per cluster.
 
-    Rule: "<legal form>-run <activity>" where legal form is the dominant
-    ``legal_form`` value when it covers ≥ 50 % of members (else "mixed"), and
-    activity is the activity family or flag with the largest share over the
-    members (else "third place"); "with staff" when mean log_jobs z-score > 0.5.
+    Rule (French): « <activity> (<legal form>) » where activity is the activity
+    family or flag with the largest share over the members (else « Tiers-lieu »)
+    and legal form the dominant ``legal_form`` value when it covers ≥ 50 % of
+    members (else « statuts variés »); « , avec salariés » when the mean log_jobs
+    z-score is > 0.5 (e.g. « Espace de coworking (SCIC) »).
     Repeated names get their most distinctive feature.
     """
     lab = result.labels.reindex(features.index)
     rows = []
     for lid, g in features.groupby(lab.to_numpy(), sort=True):
         legal = g[[c for c in g.columns if c.startswith("legal_form=")]].mean()
-        lf = legal.idxmax().split("=", 1)[1] if len(legal) and legal.max() >= 0.5 else "mixed"
+        lf = legal.idxmax().split("=", 1)[1] if len(legal) and legal.max() >= 0.5 else "statuts variés"
         acts = g[[c for c in g.columns if c.startswith(("activity=", "flag="))]].mean()
-        act = acts.sort_index().idxmax().split("=", 1)[1] if len(acts) and acts.max() > 0 else "third place"
-        name = f"{lf}-run {act}"
+        act = acts.sort_index().idxmax().split("=", 1)[1] if len(acts) and acts.max() > 0 else "Tiers-lieu"
+        name = f"{act} ({lf})"
         center = result.centers.loc[lid] if lid in result.centers.index else pd.Series(dtype=float)
         if center.get("log_jobs", 0.0) > 0.5:
-            name += " with staff"
-        row = {"model_id": int(lid) + 1, "model_name": name if lid >= 0 else "unclassified (noise)",
+            name = name[:-1] + ", avec salariés)"
+        row = {"model_id": int(lid) + 1, "model_name": name if lid >= 0 else "Lieux atypiques (non classés)",
                "n_spaces": len(g), "share": len(g) / len(features)}
         row.update({f"mean_{c}": float(g[c].mean()) for c in g.columns})
         rows.append(row)
     prof = pd.DataFrame(rows)
-    labels = {c: (f"less {c}", f"more {c}") for c in features.columns}
+    labels = {c: (f"moins de {c}", f"plus de {c}") for c in features.columns}
     dedupe_names(prof, result, "model_id", "model_name", labels)
     return prof

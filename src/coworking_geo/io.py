@@ -14,6 +14,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,26 @@ def _decode(raw: bytes) -> tuple[str, str]:
     return raw.decode("latin-1"), "latin-1"
 
 
+def read_nonempty_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The file's bytes; :class:`InputFileError` naming it when it is missing or empty."""
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, "file not found")
+    raw = p.read_bytes()
+    if not raw.strip():
+        raise InputFileError(p, "the file is empty")
+    return raw
+
+
+def _zip_member(path: Path) -> bytes:
+    """Bytes of the largest ``.csv`` member of a zip archive."""
+    with zipfile.ZipFile(path) as z:
+        members = [m for m in z.infolist() if m.filename.lower().endswith(".csv")]
+        if not members:
+            raise InputFileError(path, f"no .csv file inside the zip: {z.namelist()[:10]}")
+        return z.read(max(members, key=lambda m: m.file_size))
+
+
 def read_csv_text(
     path: str | os.PathLike[str],
     required: Sequence[str] = (),
@@ -121,6 +142,8 @@ def read_csv_text(
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Read a CSV whatever its encoding (UTF-8, BOM, latin-1) and separator (``,``, ``;``, tab).
 
+    A zip archive is read through its largest ``.csv`` member (INSEE ships tables so).
+
     All columns are read as strings unless ``dtype`` says otherwise, so that
     commune codes keep their leading zeros. Returns the frame and a dict saying
     which encoding and separator were found.
@@ -129,11 +152,9 @@ def read_csv_text(
     required column, or a separator that leaves a single column.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputFileError(p, "file not found")
-    raw = p.read_bytes()
-    if not raw.strip():
-        raise InputFileError(p, "the file is empty")
+    raw = read_nonempty_bytes(p)
+    if zipfile.is_zipfile(p):
+        raw = _zip_member(p)
     text, encoding = _decode(raw)
     lines = text.splitlines()
     if len(lines) <= skiprows:

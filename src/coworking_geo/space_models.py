@@ -30,17 +30,24 @@ from coworking_geo.siting import fibre_column, km_to_chord, nearest_km, sphere_x
 LOG = get_logger(__name__)
 
 TERRITORY_CLASSES = ("metropole", "ville_moyenne", "petite_ville", "periurbain", "rural")
-PLACE_WORDS = {"metropole": "metropolitan", "ville_moyenne": "medium-city", "petite_ville": "small-town",
-               "periurbain": "peri-urban", "rural": "rural"}
+#: French place qualifier of each territory class (agrees with a masculine singular noun)
+PLACE_WORDS = {"metropole": "métropolitain", "ville_moyenne": "de ville moyenne", "petite_ville": "de petite ville",
+               "periurbain": "périurbain", "rural": "rural"}
+MIXED_PLACE = "multi-territoires"
+#: function word (singular, plural) of a model
+FUNCTION_WORDS = {"coworking": ("Coworking", "coworking"), "fablab": ("Fab-lab", "fab-labs"),
+                  "programme": ("Tiers-lieu labellisé", "tiers-lieux labellisés"),
+                  "tiers_lieu": ("Tiers-lieu", "tiers-lieux")}
+NOISE_NAME = "Espaces atypiques (non classés)"
 FEATURE_LABELS = {
-    "density_level": ("sparser", "denser"),
-    "log_pop_around": ("less populated surroundings", "populous surroundings"),
-    "log_employed_around": ("fewer workers around", "many workers around"),
-    "share_outside": ("few out-commuters", "many out-commuters"),
-    "fibre_share": ("low fibre", "high fibre"),
-    "log_dist_other_space": ("clustered", "isolated"),
-    "log_dist_metropolis": ("near a metropolis", "far from metropolises"),
-    "programme": ("no programme label", "programme laureates"),
+    "density_level": ("commune moins dense", "commune plus dense"),
+    "log_pop_around": ("entourage peu peuplé", "entourage très peuplé"),
+    "log_employed_around": ("peu d’actifs alentour", "nombreux actifs alentour"),
+    "share_outside": ("peu de navetteurs sortants", "nombreux navetteurs sortants"),
+    "fibre_share": ("peu fibré", "bien fibré"),
+    "log_dist_other_space": ("espaces proches", "espaces éloignés"),
+    "log_dist_metropolis": ("près d’une métropole", "loin des métropoles"),
+    "programme": ("sans label de l’État", "lauréats des programmes de l’État"),
 }
 #: dominance thresholds of the naming rule
 CLASS_DOMINANCE = 0.5
@@ -185,15 +192,19 @@ def name_models(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame:
 
     Naming rule, from the members of each cluster:
 
-    1. place word from the dominant ``territory_class`` (share ≥ 50 %):
-       metropolitan, medium-city, small-town, peri-urban, rural; else "mixed-territory";
-    2. function: "coworking" or "fab-lab" when that type covers ≥ 60 % of the
-       members, "programme third place" when ≥ 50 % are Fabrique/Manufacture
-       laureates, else "third place";
-    3. "hub" when the median distance to the nearest other space is at most
-       ``HUB_KM`` (2 km); prefix "isolated" when it is at least ``ISOLATED_KM`` (15 km);
-    4. names that repeat get, in parentheses, the label of their most distinctive
-       feature (largest |mean z-score|) not yet used.
+    1. place qualifier from the dominant ``territory_class`` (share ≥ 50 %):
+       « métropolitain », « de ville moyenne », « de petite ville », « périurbain »,
+       « rural »; else « multi-territoires »;
+    2. function: « Coworking » or « Fab-lab » when that type covers ≥ 60 % of the
+       members, « Tiers-lieu labellisé » when ≥ 50 % are Fabrique/Manufacture
+       laureates, else « Tiers-lieu »;
+    3. « Pôle de <function, plural> <place> » when the median distance to the nearest
+       other space is at most ``HUB_KM`` (2 km); « <Function> <place> isolé » when it
+       is at least ``ISOLATED_KM`` (15 km); else « <Function> <place> »
+       (e.g. « Pôle de coworking métropolitain », « Fab-lab rural isolé »,
+       « Tiers-lieu de ville moyenne »);
+    4. names that repeat get, in parentheses, the French label of their most
+       distinctive feature (largest |mean z-score|) not yet used.
     """
     labels = result.labels.reindex(feats.index)
     df = feats.assign(model_id=labels.to_numpy() + 1)
@@ -202,24 +213,20 @@ def name_models(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame:
     for mid, g in num.groupby("model_id", sort=True):
         cls = df.loc[g.index, "territory_class"].value_counts(normalize=True)
         top_cls, top_share = (cls.index[0], float(cls.iloc[0])) if len(cls) else ("unknown", 0.0)
-        place = PLACE_WORDS.get(top_cls, "mixed-territory") if top_share >= CLASS_DOMINANCE else "mixed-territory"
+        place = PLACE_WORDS.get(top_cls, MIXED_PLACE) if top_share >= CLASS_DOMINANCE else MIXED_PLACE
         cow = g["type_coworking"].mean() if "type_coworking" in g else 0.0
         fab = g["type_fablab"].mean() if "type_fablab" in g else 0.0
         if cow >= TYPE_DOMINANCE:
             func = "coworking"
         elif fab >= TYPE_DOMINANCE:
-            func = "fab-lab"
+            func = "fablab"
         elif g["programme"].mean() >= PROGRAMME_DOMINANCE:
-            func = "programme third place"
+            func = "programme"
         else:
-            func = "third place"
+            func = "tiers_lieu"
         d = float(np.expm1(g["log_dist_other_space"]).median())
-        name = f"{place} {func}"
-        if d <= HUB_KM:
-            name += " hub"
-        elif d >= ISOLATED_KM:
-            name = f"isolated {name}"
-        row = {"model_id": int(mid), "model_name": name if mid > 0 else "unclassified (noise)",
+        name = model_name_fr(func, place, d)
+        row = {"model_id": int(mid), "model_name": name if mid > 0 else NOISE_NAME,
                "n_spaces": len(g), "share": len(g) / len(num), "dominant_territory_class": top_cls,
                "dominant_class_share": top_share, "share_coworking": cow, "share_fablab": fab,
                "median_dist_other_space_km": d,
@@ -234,6 +241,16 @@ def name_models(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame:
     for c in result.centers.columns:
         prof[f"z_{c}"] = prof["model_id"].map(lambda m, c=c: result.centers[c].get(m - 1, np.nan))
     return prof
+
+
+def model_name_fr(func: str, place: str, median_dist_km: float) -> str:
+    """French model name from its function key, place qualifier and median distance to the next space (km)."""
+    one, many = FUNCTION_WORDS[func]
+    if median_dist_km <= HUB_KM:
+        return f"Pôle de {many} {place}"
+    if median_dist_km >= ISOLATED_KM:
+        return f"{one} {place} isolé"
+    return f"{one} {place}"
 
 
 def dedupe_names(prof: pd.DataFrame, result: ClusteringResult, id_col: str, name_col: str,
@@ -255,7 +272,7 @@ def dedupe_names(prof: pd.DataFrame, result: ClusteringResult, id_col: str, name
             used[mid].add(found[0])
             extra[mid].append(found[1])
     names = base + prof[id_col].map(lambda m: f" ({', '.join(extra[int(m)])})" if extra[int(m)] else "")
-    prof[name_col] = names.where(~names.duplicated(keep=False), names + " #" + prof[id_col].astype(str))
+    prof[name_col] = names.where(~names.duplicated(keep=False), names + " – groupe " + prof[id_col].astype(str))
 
 
 def cross_table(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:

@@ -31,13 +31,16 @@ from coworking_geo.space_models import commune_points, dedupe_names
 LOG = get_logger(__name__)
 
 FEATURES = ["log_population", "long_commuter_share", "fibre_share", "log_dist_nearest_space", "access_2sfca"]
+#: French qualifiers (feminine plural: they follow « Communes » or « Intercommunalités »)
 PROFILE_LABELS = {
-    "log_population": ("sparsely populated", "populous"),
-    "long_commuter_share": ("few long commutes", "many long commutes"),
-    "fibre_share": ("poorly fibred", "well fibred"),
-    "log_dist_nearest_space": ("near a space", "far from spaces"),
-    "access_2sfca": ("low access", "high access"),
+    "log_population": ("peu peuplées", "peuplées"),
+    "long_commuter_share": ("à trajets domicile-travail courts", "à longs trajets domicile-travail"),
+    "fibre_share": ("peu fibrées", "bien fibrées"),
+    "log_dist_nearest_space": ("proches d’un espace", "éloignées d’un espace"),
+    "access_2sfca": ("à faible accès aux espaces", "à bon accès aux espaces"),
 }
+UNIT_WORDS = {"commune": "Communes", "epci": "Intercommunalités"}
+AVERAGE_TERM = "dans la moyenne"
 #: a feature's cluster mean must differ from the overall mean by this many standard deviations to name it
 NAME_THRESHOLD_Z = 0.25
 
@@ -113,18 +116,21 @@ def spatial_labels(features_scaled: pd.DataFrame, points: pd.DataFrame, k: int, 
 def name_profiles(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame:
     """Summary per profile: size, feature means (raw units) and a name.
 
-    Naming rule: for each profile, the features whose mean z-score is at least
-    0.25 in absolute value, strongest first, at most three, each read through
-    ``PROFILE_LABELS`` (e.g. "sparsely populated, far from spaces, poorly
-    fibred"); none → "average". Repeated names get further features.
+    Naming rule: « Communes » (or « Intercommunalités » when the units are EPCI)
+    followed by the features whose mean z-score is at least 0.25 in absolute
+    value, strongest first, at most three, each read through ``PROFILE_LABELS``
+    (e.g. « Communes peu peuplées, éloignées d'un espace, à faible accès aux
+    espaces »); none → « Communes dans la moyenne ». Repeated names get further
+    features in parentheses.
     """
     lab = result.labels.reindex(feats.index)
+    unit_word = UNIT_WORDS["epci" if feats.index.name == "epci_code" else "commune"]
     rows = []
     for lid, g in feats.groupby(lab.to_numpy(), sort=True):
         center = result.centers.loc[lid] if lid in result.centers.index else pd.Series(dtype=float)
         strong = center[center.abs() >= NAME_THRESHOLD_Z].abs().sort_values(ascending=False, kind="mergesort")
         terms = [PROFILE_LABELS[c][int(center[c] > 0)] for c in strong.index[:3] if c in PROFILE_LABELS]
-        row = {"profile_id": int(lid) + 1, "profile_name": ", ".join(terms) if terms else "average",
+        row = {"profile_id": int(lid) + 1, "profile_name": f"{unit_word} {', '.join(terms) or AVERAGE_TERM}",
                "n_units": len(g), "share": len(g) / len(feats),
                "mean_population": float(np.expm1(g["log_population"]).mean()),
                "mean_long_commuter_share": float(g["long_commuter_share"].mean()),

@@ -1,0 +1,117 @@
+"""Measure an incremental re-run: build a case, change one configuration value, time the re-run.
+
+    python benchmarks/rerun.py demo                                   # typology.k_max 8 -> 7
+    COWORKING_GEO_MIRROR=../shared/data python benchmarks/rerun.py france
+    python benchmarks/rerun.py france --set typology.method=gmm --workdir /tmp/built-france
+
+The case is first built from a cold start in a fresh copy of the workflow (or an existing
+``--workdir`` is reused and brought up to date). Then the value is changed through a
+``--configfile`` (rules take the config values they use as ``params:``, so Snakemake's
+``params`` re-run trigger picks exactly the rules that read it, plus everything downstream of
+their outputs). The script prints the re-run's wall time and the rules that ran again, read from
+Snakemake's "Finished jobid: N (Rule: name)" lines, and appends a row to
+``benchmarks/out/rerun.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_S = 20.0
+FINISHED = re.compile(r"Finished jobid: \d+ \(Rule: (\w+)\)")
+
+
+def snakemake(workdir: Path, args: list[str], cores: int) -> tuple[float, list[str], str]:
+    """Run snakemake in ``workdir``; return wall seconds, the rules that ran (sorted) and the log."""
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), *args]
+    start = time.perf_counter()
+    res = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=os.environ.copy())
+    wall = time.perf_counter() - start
+    out = res.stdout + res.stderr
+    if res.returncode != 0:
+        print(out[-4000:], file=sys.stderr)
+        raise SystemExit(f"snakemake {' '.join(args)} failed in {workdir}")
+    rules = sorted(r for r in FINISHED.findall(out) if r != "all")
+    return wall, rules, out
+
+
+def changed_section(config_yaml: Path, key: str, value: str) -> tuple[dict[str, Any], Any]:
+    """The top-level section holding ``key`` (dotted) with ``value`` set, and the old value."""
+    config = yaml.safe_load(config_yaml.read_text(encoding="utf-8"))
+    parts = key.split(".")
+    node = config
+    for p in parts[:-1]:
+        node = node[p]
+    old = node[parts[-1]]
+    node[parts[-1]] = yaml.safe_load(value)
+    return {parts[0]: config[parts[0]]}, old
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("case", nargs="?", default="demo", help="territory (demo, dep-61, france, ...)")
+    parser.add_argument("--set", dest="change", default="typology.k_max=7", help="dotted.key=value to change")
+    parser.add_argument("--workdir", type=Path, help="reuse this workflow copy instead of a fresh temp copy")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "rerun.csv")
+    args = parser.parse_args()
+    if args.case != "demo" and not os.environ.get("COWORKING_GEO_MIRROR"):
+        raise SystemExit("real cases need COWORKING_GEO_MIRROR (e.g. COWORKING_GEO_MIRROR=../shared/data)")
+    key, value = args.change.split("=", 1)
+    tmp = None
+    if args.workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix=f"rerun-{args.case}-")
+        workdir = Path(tmp.name)
+        shutil.copy(REPO / "Snakefile", workdir / "Snakefile")
+        for folder in ("config", "workflow", "profiles"):
+            shutil.copytree(REPO / folder, workdir / folder)
+    else:
+        workdir = args.workdir
+    try:
+        base = ["--config", f"territory={args.case}"]
+        full_s, full_rules, _ = snakemake(workdir, base, args.cores)
+        print(f"full run ({'cold' if tmp else 'update'}): {full_s:.1f} s, {len(full_rules)} rules")
+        section, old = changed_section(workdir / "config" / "config.yaml", key, value)
+        (workdir / "rerun.yaml").write_text(yaml.safe_dump(section, allow_unicode=True), encoding="utf-8")
+        dry = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "rerun.yaml", *base],
+                             cwd=workdir, capture_output=True, text=True, env=os.environ.copy())
+        planned = re.findall(r"^\s*(\w+)\s+\d+\s*$", dry.stdout, flags=re.M)
+        wall, rules, log = snakemake(workdir, ["--configfile", "rerun.yaml", *base], args.cores)
+        reasons = sorted(set(re.findall(r"Reason: (Params have changed[^;\n]*|Input files updated[^:]*)", log)))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    print(f"\n== re-run of {args.case} after {key}: {old} -> {value}: {wall:.1f} s wall "
+          f"(target {TARGET_S:.0f} s); {len(rules)} rules ran again: {', '.join(rules)}")
+    print(f"   planned by the dry run: {', '.join(p for p in planned if p not in ('all', 'total', 'job'))}")
+    print(f"   reasons: {'; '.join(reasons)}")
+    row = {"when": dt.datetime.now().isoformat(timespec="seconds"), "case": args.case,
+           "change": f"{key}: {old} -> {value}", "full_run_s": round(full_s, 2), "rerun_s": round(wall, 2),
+           "target_s": TARGET_S, "n_rules_rerun": len(rules), "n_rules_full": len(full_rules),
+           "rules_rerun": ";".join(rules)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    new = not args.out.exists()
+    with args.out.open("a", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+    print(f"appended to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

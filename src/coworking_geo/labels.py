@@ -1,0 +1,135 @@
+"""French labels of the codes and column names shown to readers (maps, report).
+
+One place for what a policymaker reads: territory classes, density classes,
+source identifiers, booleans and the headers of the results tables. Codes
+stay English/ASCII in the tables; only their display is translated.
+"""
+
+from __future__ import annotations
+
+import re
+
+TERRITORY_CLASS_FR: dict[str, str] = {
+    "metropole": "Métropole", "ville_moyenne": "Ville moyenne", "petite_ville": "Petite ville",
+    "periurbain": "Périurbain", "rural": "Rural", "unknown": "Inconnue", "total": "Total",
+}
+DENSITY_CLASS_FR: dict[str, str] = {
+    "dense": "Commune dense", "intermediate": "Densité intermédiaire", "rural": "Commune rurale",
+    "total": "Total",
+}
+SOURCE_FR: dict[str, str] = {
+    "cget_tierslieux_2019": "Mission Coworking (CGET, 2019)",
+    "france_tierslieux_2026": "France Tiers-Lieux (recensement)",
+    "insee_mobpro_idf_rp2014": "MOBPRO Île-de-France (RP 2014)",
+    "insee_mobpro_orne": "MOBPRO Orne (fichier détail)",
+    "total": "Total",
+}
+#: other coded values (status, methods, kinds) shown in tables
+VALUE_FR: dict[str, str] = {
+    "population": "population", "long_commuters": "navetteurs de longue distance",
+    "counts": "comptages", "share_only": "part seule", "commune": "commune", "epci": "intercommunalité",
+    "national": "France entière", "optimal": "optimale", "matched": "rapproché", "distinct": "distinct",
+    "latest": "dernier trimestre",
+}
+
+#: French header of each results-table column (unlisted columns keep a readable fallback)
+COLUMNS_FR: dict[str, str] = {
+    "territory_class": "Classe de territoire", "density_class": "Classe de densité",
+    "dominant_territory_class": "Classe dominante", "dominant_class_share": "Part de la classe dominante",
+    "communes": "Communes", "population": "Population", "communes_share": "Part des communes",
+    "population_share": "Part de la population", "reg_code": "Code région", "reg_name": "Région",
+    "dep_code": "Dépt", "insee_code": "Code commune", "name": "Commune",
+    "pop_within_5km": "Population à moins de 5 km", "pop_within_10km": "Population à moins de 10 km",
+    "pop_within_20km": "Population à moins de 20 km", "share_within_5km": "Part à moins de 5 km",
+    "share_within_10km": "Part à moins de 10 km", "share_within_20km": "Part à moins de 20 km",
+    "pop_weighted_dist_km": "Distance moyenne pondérée (km)", "communes_centroid": "Communes placées au centroïde",
+    "vintage": "Millésime", "kind": "Nature", "communes_with_value": "Communes renseignées",
+    "premises": "Locaux", "ftth": "Locaux raccordables FttH", "share": "Part",
+    "shares_over_100": "Parts > 100 % (plafonnées)",
+    "source": "Source", "label": "Fichier", "flows_total": "Actifs (flux lus)", "note": "Remarque",
+    "communes_covered": "Communes couvertes", "communes_absent_from_flows": "Communes absentes des flux",
+    "employed_residents": "Actifs occupés résidents", "share_outside": "Part travaillant hors commune",
+    "long_commuters": "Navetteurs de longue distance",
+    "model_id": "N°", "model_name": "Modèle", "n_spaces": "Espaces", "share_coworking": "Part coworking",
+    "share_fablab": "Part fab-lab", "median_dist_other_space_km": "Distance médiane à l'espace voisin (km)",
+    "median_dist_metropolis_km": "Distance médiane à une métropole (km)",
+    "mean_pop_around": "Population alentour (moyenne)", "mean_fibre_share": "Part FttH (moyenne)",
+    "mean_share_outside": "Part travaillant hors commune (moyenne)", "mean_density_level": "Niveau de densité (moyen, 1–7)",
+    "chosen_k": "Nombre de groupes retenu", "k_reason": "Choix du nombre de groupes",
+    "profile_id": "N°", "profile_name": "Profil", "unit": "Unité", "n_units": "Unités",
+    "mean_population": "Population (moyenne)", "mean_long_commuter_share": "Part de longs trajets (moyenne)",
+    "median_dist_nearest_space_km": "Distance médiane à l'espace le plus proche (km)",
+    "mean_access_2sfca": "Score 2SFCA (moyen)", "features": "Variables", "stability_ari": "Stabilité (ARI)",
+    "rank": "Rang", "site_rank": "Rang", "flows_covered": "Flux domicile-travail lus", "demand": "Demande",
+    "demand_source": "Demande mesurée par", "fibre_share": "Part FttH", "dist_nearest_space_km":
+    "Distance à l'espace le plus proche (km)", "score": "Score", "lon": "Longitude", "lat": "Latitude",
+    "marginal_demand": "Demande ajoutée", "cumulative_demand": "Demande cumulée",
+    "assigned_demand": "Demande affectée", "assigned_population": "Population desservie",
+    "n_communes_covered": "Communes desservies", "input_rows": "Lignes lues", "kept": "Retenues",
+    "merged": "Fusionnées (doublons)", "rejected": "Rejetées", "outside_territory": "Hors territoire",
+    "balanced": "Bilan équilibré", "indicator": "Indicateur", "description": "Description",
+    "published": "Publié (2018)", "ours": "Recalculé", "numerator": "Numérateur", "denominator": "Dénominateur",
+    "difference_pts": "Écart (points)", "scope": "Périmètre", "total": "Total",
+    "metropole": "Métropole", "ville_moyenne": "Ville moyenne", "petite_ville": "Petite ville",
+    "periurbain": "Périurbain", "rural": "Rural",
+}
+
+#: columns whose values are codes translated through a dictionary above
+VALUE_MAPS: dict[str, dict[str, str]] = {
+    "territory_class": TERRITORY_CLASS_FR, "dominant_territory_class": TERRITORY_CLASS_FR,
+    "density_class": DENSITY_CLASS_FR, "source": SOURCE_FR, "demand_source": VALUE_FR, "kind": VALUE_FR,
+    "unit": VALUE_FR, "scope": VALUE_FR, "vintage": VALUE_FR, "status": VALUE_FR,
+}
+
+
+def column_fr(col: str) -> str:
+    """French header of a column; unknown columns: underscores become spaces."""
+    if col in COLUMNS_FR:
+        return COLUMNS_FR[col]
+    if col.startswith("z_"):
+        return f"Écart réduit : {column_fr(col[2:])}"
+    if col.startswith("fix_"):
+        return "Correction : " + col[4:].replace("_", " ")
+    return col.replace("_", " ")
+
+
+def value_fr(col: str, value: object) -> str | None:
+    """French label of a coded value of column ``col``, or None when it is not a known code."""
+    mapping = VALUE_MAPS.get(col)
+    if mapping is None or value is None:
+        return None
+    return mapping.get(str(value))
+
+
+def column_kind(col: str) -> str:
+    """How to show a column's numbers: 'pct' (0–1 shares), 'km', 'int' or 'auto'."""
+    if col in ("published", "ours"):
+        return "auto"
+    if col.startswith("z_") or col in ("stability_ari", "difference_pts", "mean_density_level", "score"):
+        return "auto"
+    if "share" in col and not col.startswith("shares_over"):
+        return "pct"
+    if col.endswith("_km"):
+        return "km"
+    if col in ("lon", "lat"):
+        return "auto"
+    return "int"
+
+
+_K_REASON = re.compile(r"k=(\d+) has the best mean rank \(([\d.]+)\) over (\d+) criteria among k=(\d+)\.\.(\d+)")
+
+
+def k_reason_fr(reason: str, k: object | None = None) -> str:
+    """A French sentence for the clustering module's model-selection reason (English)."""
+    m = _K_REASON.search(str(reason))
+    if m:
+        kk, rank, n, lo, hi = m.groups()
+        s = (f"Nombre de groupes retenu : {kk}. Parmi les partitions de {lo} à {hi} groupes, c'est celle qui a le "
+             f"meilleur rang moyen ({rank.replace('.', ',')}) sur {n} critères de qualité "
+             "(silhouette, Calinski-Harabasz, Davies-Bouldin).")
+        if "upper end of the range" in str(reason):
+            s += " C'est la borne haute de l'intervalle testé : davantage de groupes pourrait faire mieux."
+        return s
+    if k is not None:
+        return f"Nombre de groupes retenu : {k}."
+    return "Nombre de groupes retenu : voir le détail technique."
