@@ -97,7 +97,8 @@ def main() -> None:
             tmp.cleanup()
     print(f"\n== re-run of {args.case} after {key}: {old} -> {value}: {wall:.1f} s wall "
           f"(target {TARGET_S:.0f} s); {len(rules)} rules ran again: {', '.join(rules)}")
-    print(f"   planned by the dry run: {', '.join(p for p in planned if p not in ('all', 'total', 'job'))}")
+    planned = list(dict.fromkeys(p for p in planned if p not in ("all", "total", "job")))
+    print(f"   planned by the dry run: {', '.join(planned)}")
     print(f"   reasons: {'; '.join(reasons)}")
     row = {"when": dt.datetime.now().isoformat(timespec="seconds"), "case": args.case,
            "change": f"{key}: {old} -> {value}", "full_run_s": round(full_s, 2), "rerun_s": round(wall, 2),

@@ -22,28 +22,40 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 class ReportParser(HTMLParser):
-    """Collect data-figure values and, per data-table, rows of data-value cells."""
+    """Collect data-figure values; per data-table, rows of data-value cells keyed by data-col (main and
+    details parts of one table merged row by row); per table, the columns written once (data-const)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.figures: dict[str, str] = {}
-        self.tables: dict[str, list[list[str]]] = {}
+        self.tables: dict[str, list[dict[str, str]]] = {}
+        self.consts: dict[str, dict[str, str]] = {}
         self.sources: list[str] = []
         self._table: str | None = None
+        self._row = -1
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if "data-figure" in a:
             self.figures[a["data-figure"] or ""] = a.get("data-value") or ""
+        if "data-const" in a:
+            self.consts.setdefault(a["data-const"] or "", {})[a["data-col"] or ""] = a.get("data-value") or ""
         if tag == "table" and "data-table" in a:
-            self._table = a["data-table"]
-            self.tables[self._table or ""] = []
+            self._table = a["data-table"] or ""
+            self.tables.setdefault(self._table, [])
+            self._row = -1
         elif tag == "tr" and self._table is not None:
-            self.tables[self._table].append([])
             if "data-source" in a:
                 self.sources.append(a["data-source"] or "")
-        elif tag == "td" and self._table is not None and "data-value" in a:
-            self.tables[self._table][-1].append(a["data-value"] or "")
+        if tag == "tr" and self._table is not None:
+            self._row += 1
+        if tag == "td" and self._table is not None and "data-value" in a:
+            rows = self.tables[self._table]
+            while len(rows) <= self._row:
+                rows.append({})
+            col = a.get("data-col") or str(len(rows[self._row]))
+            assert col not in rows[self._row], (self._table, self._row, col)  # a column shown once only
+            rows[self._row][col] = a["data-value"] or ""
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "table":
@@ -68,10 +80,15 @@ def same(cell: str, value: object) -> bool:
 
 
 def assert_table_matches(parsed: ReportParser, name: str, df: pd.DataFrame) -> None:
+    """Every column of every shown row is in the page (cell or one-off sentence) with the table's raw value."""
     rows = parsed.tables[name]
+    consts = parsed.consts.get(name, {})
     assert len(rows) == min(len(df), 60), name
     for r, (_, expected) in zip(rows, df.iterrows(), strict=False):
-        assert all(same(c, v) for c, v in zip(r, expected.tolist(), strict=True)), (name, r, expected.tolist())
+        cells = {**consts, **r}
+        assert set(cells) == {str(c) for c in df.columns}, (name, sorted(set(cells) ^ set(map(str, df.columns))))
+        assert not set(consts) & set(r), name
+        assert all(same(cells[str(c)], v) for c, v in expected.items()), (name, r, expected.tolist())
 
 
 def test_report_numbers_equal_tables() -> None:
@@ -100,11 +117,11 @@ def test_report_numbers_equal_tables() -> None:
                                                                       / communes["population"].sum())
     for name, df in tables.items():
         assert_table_matches(p, name, df)
-    published = {r[0]: r for r in p.tables["mission_published"]}
+    published = {r["published"]: r for r in p.tables["mission_published"]}
     assert len(p.tables["mission_published"]) == 4
-    assert [float(r[0]) for r in p.tables["mission_published"]] == [v for _, v in MISSION_PUBLISHED.values()]
-    assert p.tables["mission_published"][1][1] == "8"          # places found: the list's spaces
-    assert float(p.tables["mission_published"][2][1]) == 0.7641  # from mission_shares.csv
+    assert [float(r["published"]) for r in p.tables["mission_published"]] == [v for _, v in MISSION_PUBLISHED.values()]
+    assert p.tables["mission_published"][1]["ours"] == "8"          # places found: the list's spaces
+    assert float(p.tables["mission_published"][2]["ours"]) == 0.7641  # from mission_shares.csv
     assert published and p.sources == ["cget_tierslieux_2019", "arcep_ftth_2018t1"]
     assert "Licence Ouverte 2.0" in page and "2018 T1 (COG 2018)" in page
     assert format_value(0.7641, "pct") == "76,4\u202f%" and format_value(1463) == "1\u202f463"
@@ -132,5 +149,26 @@ def test_france_report_equals_processed_tables() -> None:
             assert_table_matches(p, name, df)
     shares = pd.read_csv(tables / "mission_shares.csv").set_index("indicator")["ours"]
     rows = p.tables["mission_published"]
-    assert float(rows[2][1]) == pytest.approx(shares["coworking_share_of_typed"])
-    assert float(rows[3][1]) == pytest.approx(shares["outside_metropolises_share"])
+    assert float(rows[2]["ours"]) == pytest.approx(shares["coworking_share_of_typed"])
+    assert float(rows[3]["ours"]) == pytest.approx(shares["outside_metropolises_share"])
+
+
+def test_report_tables_read_in_french() -> None:
+    """French headers and labels, k_reason once as a French sentence, technical columns folded away."""
+    from coworking_geo.report import table_html
+
+    reason = ("k=3 has the best mean rank (1.33) over 3 criteria among k=3..8: silhouette 0.548 (rank 2, best k=7)")
+    df = pd.DataFrame({"model_id": [1, 2, 3], "model_name": ["Pôle de coworking métropolitain", "Fab-lab rural isolé",
+                                                             "Coworking périurbain"],
+                       "chosen_k": 3, "k_reason": reason, "n_spaces": [1463, 20, 5], "share": [0.764, 0.2, 0.036],
+                       "dominant_territory_class": ["metropole", "rural", "periurbain"],
+                       "z_fibre_share": [0.1, -0.2, 0.3]})
+    page = table_html(df, "space_model_profiles.csv")
+    p = parse(page)
+    assert_table_matches(p, "space_model_profiles.csv", df)
+    assert page.count("data-col=\"k_reason\"") == 1 and "Nombre de groupes retenu : 3." in page
+    assert "meilleur rang moyen (1,33) sur 3 critères" in page and "has the best" not in page.split("data-value")[0]
+    assert ">Modèle</th>" in page and ">Espaces</th>" in page and ">Classe dominante</th>" in page
+    assert ">Métropole<" in page and ">Périurbain<" in page and ">1\u202f463<" in page and ">76,4\u202f%<" in page
+    main, details = page.split("<details>")
+    assert "z_fibre_share" not in main and 'data-col="z_fibre_share"' in details  # technical: folded

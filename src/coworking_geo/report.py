@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import jinja2
 import pandas as pd
 
 from coworking_geo.atlas.themes import fr_number, fr_percent
+from coworking_geo.labels import VALUE_MAPS, column_fr, column_kind, k_reason_fr, value_fr
 from coworking_geo.sources import Source, title_for
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
@@ -147,23 +149,136 @@ def mission_comparison(spaces: pd.DataFrame, communes: pd.DataFrame, mission_sha
     return rows
 
 
-def table_html(df: pd.DataFrame, name: str, max_rows: int = MAX_ROWS) -> str:
-    """An HTML table; each cell holds its raw value in ``data-value``, numbers shown in French."""
-    shown = df.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+#: one or two French sentences at the top of each section: what the table says
+GUIDES: dict[str, str] = {
+    "by_class": "Chaque ligne est une classe de territoire : combien de communes et d\u2019habitants elle compte, "
+                "et quelle part de la France elle représente.",
+    "by_region": "Le même décompte par région : nombre de communes, population et leur part dans le total.",
+    "access": "Quelle part de la population vit à moins de 5, 10 ou 20 km d\u2019un espace de coworking ou "
+              "tiers-lieu, selon la classe de territoire ; la distance moyenne est pondérée par la population.",
+    "fibre": "Part des locaux raccordables à la fibre (FttH) pour chaque millésime lu ; les colonnes de contrôle "
+             "des fichiers sources sont repliées sous le tableau.",
+    "commuting": "Pour chaque fichier de flux domicile-travail lu : combien d\u2019actifs, quelle part travaille "
+                 "hors de sa commune et combien font un long trajet.",
+    "models": "Les espaces sont regroupés en modèles selon leur territoire, leur entourage et leur type ; "
+              "chaque ligne décrit un modèle (nombre d\u2019espaces et traits moyens).",
+    "profiles": "Les communes sont regroupées en profils selon leur population, la fibre, la distance au premier "
+                "espace et l\u2019accès ; chaque ligne décrit un profil.",
+    "priority": "Les communes où la demande est forte et l\u2019espace le plus proche loin, classées par score "
+                "(rang 1 = la plus prioritaire).",
+    "sites": "Les nouveaux lieux proposés, dans l\u2019ordre de leur choix : chaque lieu couvre la demande "
+             "indiquée, non couverte par les lieux précédents.",
+    "quality": "Combien de lignes de chaque registre d\u2019espaces ont été retenues, fusionnées ou rejetées ; "
+               "le détail des corrections est replié sous le tableau.",
+    "mission": "Les parts publiées par la mission de 2018 et les mêmes parts recalculées ici.",
+}
+#: per table, columns moved to the collapsed « Détail technique » (regular expressions, full match)
+TECHNICAL: dict[str, str] = {
+    "access_by_class.csv": r"raster_.*|communes_centroid|pop_within_.*",
+    "fibre_summary.csv": r"source_.*|plm_missing|shares_over_100|kind",
+    "commuting_summary.csv": r"rows|out_of_coverage_dropped|residence_codes_unmatched|flows_residence_unmatched|"
+                             r"flows_destination_unlocated|communes_absent_from_flows|flows_total|source",
+    "space_model_profiles.csv": r"z_.*|dominant_class_share|mean_density_level|median_dist_metropolis_km",
+    "territory_profiles_summary.csv": r"z_.*",
+    "priority_territories.csv": r"flows_covered|demand_source|dep_code|score",
+    "proposed_sites.csv": r"lon|lat|cumulative_demand|assigned_demand|dep_code",
+    "spaces_quality.csv": r"fix_.*|notes?|balanced|outside_territory|(?!input_rows|kept|merged|rejected|source).*",
+    "mission_shares.csv": r"numerator|denominator|scope|indicator",
+    "communes_by_region.csv": r"reg_code",
+}
+#: columns shown once as a sentence above the table when they hold one value for all rows
+CONSTANT_COLUMNS = ("k_reason", "chosen_k", "unit", "features", "stability_ari")
+
+
+def _raw(v: Any) -> Any:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v) else v
+
+
+def cell_display(col: str, v: Any) -> str:
+    """French display of one cell of column ``col`` (translated code, or number of the column's kind)."""
+    raw = _raw(v)
+    if raw == "":
+        return "–"
+    fr = value_fr(col, raw)
+    if fr is not None:
+        return fr
+    kind = column_kind(col)
+    if kind == "km" and isinstance(raw, int | float) and not isinstance(raw, bool):
+        return fr_number(raw, 1)
+    if isinstance(raw, float) and kind in ("int", "auto") and raw.is_integer() and abs(raw) >= 1:
+        return fr_number(raw)
+    if kind == "int" and isinstance(raw, float):
+        kind = "auto"
+    return format_value(raw, kind if isinstance(raw, int | float) and not isinstance(raw, bool) else "auto")
+
+
+def constant_sentence(col: str, v: Any, chosen_k: Any = None) -> str:
+    """French sentence for a column holding one value for every row."""
+    if col == "k_reason":
+        return k_reason_fr(str(v), chosen_k)
+    if col == "chosen_k":
+        return f"Nombre de groupes retenu : {v}."
+    if col == "unit":
+        return f"Unité statistique : {value_fr('unit', v) or v}."
+    if col == "features":
+        return "Variables utilisées : " + ", ".join(str(v).split(";")) + "."
+    if col == "stability_ari":
+        return (f"Stabilité de la partition (indice de Rand ajusté sur rééchantillonnages, 1 = parfaite) : "
+                f"{format_value(v)}.")
+    return f"{column_fr(col)} : {format_value(v)}."
+
+
+def _rows_html(df: pd.DataFrame, cols: list[str]) -> str:
+    def numeric(c: str) -> bool:
+        return pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) and c not in VALUE_MAPS
+
+    num_cls = ' class="num"'
+    head = "".join(f'<th{num_cls if numeric(c) else ""} data-col="{html.escape(c)}">'
+                   f"{html.escape(column_fr(c))}</th>" for c in cols)
     body = []
-    for row in shown.itertuples(index=False):
+    for i, row in enumerate(df[cols].itertuples(index=False)):
         cells = []
-        for v in row:
-            raw = "" if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v) else v
-            num = isinstance(raw, int | float) and not isinstance(raw, bool)
+        for c, v in zip(cols, row, strict=True):
+            raw = _raw(v)
+            num = isinstance(raw, int | float) and not isinstance(raw, bool) and value_fr(c, raw) is None
             cls = ' class="num"' if num else ""
-            cells.append(f'<td{cls} data-value="{html.escape(str(raw))}">{html.escape(format_value(v))}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    more = (f'<p class="more">{fr_number(len(df) - max_rows)} lignes de plus dans le fichier {html.escape(name)}.</p>'
-            if len(df) > max_rows else "")
-    return (f'<table data-table="{html.escape(name)}" data-rows="{len(shown)}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>{more}")
+            cells.append(f'<td{cls} data-col="{html.escape(c)}" data-value="{html.escape(str(raw))}">'
+                         f"{html.escape(cell_display(c, v))}</td>")
+        body.append(f'<tr data-row="{i}">' + "".join(cells) + "</tr>")
+    return f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+
+
+def table_html(df: pd.DataFrame, name: str, max_rows: int = MAX_ROWS) -> str:
+    """A French HTML table; each cell holds its raw value in ``data-value`` and its column in ``data-col``.
+
+    Columns holding one value for every row (model-selection reason, unit…) are
+    written once as a sentence (``data-const``); purely technical columns go to a
+    second table (same ``data-table``) inside a collapsed ``<details>``.
+    """
+    shown = df.head(max_rows)
+    consts = [c for c in CONSTANT_COLUMNS if c in shown and len(shown) > 1 and shown[c].nunique(dropna=False) == 1]
+    pattern = re.compile(TECHNICAL.get(name, r"(?!)"))
+    rest = [c for c in shown.columns if c not in consts]
+    tech = [c for c in rest if pattern.fullmatch(str(c))]
+    main = [c for c in rest if c not in tech] or tech[:1]
+    tech = [c for c in tech if c not in main]
+    k = shown["chosen_k"].iloc[0] if "chosen_k" in shown and len(shown) else None
+    out = []
+    for c in consts:
+        v = _raw(shown[c].iloc[0])
+        out.append(f'<p class="const" data-const="{html.escape(name)}" data-col="{html.escape(c)}" '
+                   f'data-value="{html.escape(str(v))}">{html.escape(constant_sentence(c, v, k))}</p>')
+    n = len(shown)
+    out.append(f'<div class="tw"><table data-table="{html.escape(name)}" data-part="main" data-rows="{n}">'
+               f"{_rows_html(shown, main)}</table></div>")
+    if tech:
+        out.append(f'<details><summary>Détail technique ({fr_number(len(tech))} colonnes)</summary><div class="tw">'
+                   f'<table class="tech" data-table="{html.escape(name)}" data-part="details" data-rows="{n}">'
+                   f"{_rows_html(shown, tech)}</table></div></details>")
+    if len(df) > max_rows:
+        out.append(f'<p class="more">{fr_number(len(df) - max_rows)} lignes de plus dans le fichier '
+                   f"{html.escape(name)}.</p>")
+    return "".join(out)
 
 
 def read_result_table(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -175,13 +290,15 @@ def read_result_table(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 def render_report(title: str, territory: str, figures: list[Figure], mission: list[dict[str, Any]],
                   tables: dict[str, pd.DataFrame], sources: list[Source], atlas_link: str | None = "atlas/index.html",
-                  generated: str = "") -> str:
+                  generated: str = "", territory_label: str | None = None) -> str:
     """The report page (HTML) from its parts."""
+    label = territory_label or {"france": "France", "demo": "démonstration (données synthétiques)"}.get(
+        territory, territory)
     env = jinja2.Environment(autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     tpl = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
     sections = [{"id": sid, "title": t, "file": f, "html": jinja2.utils.markupsafe.Markup(table_html(tables[f], f)),
-                 "n": len(tables[f])} for f, sid, t in TABLES if f in tables]
+                 "n": len(tables[f]), "guide": GUIDES.get(sid, "")} for f, sid, t in TABLES if f in tables]
     demo = territory == "demo"
     return tpl.render(title=title_for(title, territory), territory=territory, figures=figures, mission=mission,
                       fmt=format_value, sections=sections, sources=sources, demo=demo, atlas_link=atlas_link,
-                      generated=generated)
+                      generated=generated, territory_label=label)

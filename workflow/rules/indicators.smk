@@ -66,7 +66,7 @@ rule indicators_access:
     input:
         sources_yaml=SOURCES_YAML,
         communes=f"{PROC}/communes.parquet",
-        spaces=f"{PROC}/spaces.parquet",
+        spaces=f"{PROC}/spaces_context.parquet",
         grid=raw(IND["population_grid"]),
     output:
         access=f"{PROC}/access.parquet",

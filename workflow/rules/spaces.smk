@@ -27,6 +27,7 @@ rule spaces_register:
         sources_yaml=SOURCES_YAML,
     output:
         spaces=f"{PROC}/spaces.parquet",
+        context=f"{PROC}/spaces_context.parquet",
         programmes=f"{PROC}/programmes.parquet",
         quality=f"{RES}/tables/spaces_quality.csv",
         rejected=f"{RES}/tables/spaces_rejected.csv",

@@ -78,7 +78,7 @@ rule typology_territory_profiles:
         "Profiles of the {params.unit}s of {params.territory} ({params.method}, k={params.k})"
     input:
         sources_yaml=SOURCES_YAML,
-        spaces=f"{PROC}/spaces.parquet",
+        spaces=f"{PROC}/spaces_context.parquet",
         communes=f"{PROC}/communes.parquet",
         indicators=f"{PROC}/indicators.parquet",
     output:
@@ -118,7 +118,7 @@ rule typology_siting:
         "(coverage {params.coverage_km} km, objective {params.objective})"
     input:
         sources_yaml=SOURCES_YAML,
-        spaces=f"{PROC}/spaces.parquet",
+        spaces=f"{PROC}/spaces_context.parquet",
         communes=f"{PROC}/communes.parquet",
         indicators=f"{PROC}/indicators.parquet",
     output:

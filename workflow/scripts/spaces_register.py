@@ -32,6 +32,9 @@ with snakemake_script(smk) as log:
     prov = provenance(srcs, ids, p.territory, "Register of coworking spaces and tiers-lieux")
     prog_prov = provenance(srcs, [e["id"] for e in p.programmes], p.territory, "Fabriques and Manufactures laureates")
     write_parquet(reg.spaces, smk.output.spaces, prov)
+    write_parquet(reg.context, smk.output.context, prov)
+    log.info("context for distances: %d places, %d of them outside the territory",
+             len(reg.context), int((~reg.context["in_territory"]).sum()))
     write_parquet(programmes, smk.output.programmes, prog_prov)
     quality = reg.quality.assign(reading_notes=reg.quality["source"].map(
         lambda s: "; ".join(f"{k}={v}" for k, v in notes.get(s, {}).items() if k != "activities_file")))

@@ -53,9 +53,15 @@ class RegisterParams:
 
 @dataclass
 class Register:
-    """The register (kept rows) and its accounting tables."""
+    """The register (kept rows) and its accounting tables.
+
+    ``context`` holds the register's places plus the de-duplicated, located places
+    outside the territory: distances to the nearest space must see a space just
+    across the territory's border.
+    """
 
     spaces: gpd.GeoDataFrame
+    context: gpd.GeoDataFrame
     rows: pd.DataFrame          # every input row, with status, reason, flags
     rejected: pd.DataFrame      # row, source, source_id, name, reason
     fixes: pd.DataFrame         # source, row, source_id, space_id, fix, detail
@@ -216,6 +222,11 @@ def build_register(frames: Sequence[pd.DataFrame], index: CommuneIndex, crosswal
     kept["manufacture"] = pd.Series("", index=kept.index, dtype="string")
     spaces = gpd.GeoDataFrame(kept[list(SPACE_COLUMNS)].reset_index(drop=True),
                               geometry=gpd.points_from_xy(kept["lon"], kept["lat"]), crs=4326)
+    near = df[status.eq("outside_territory") & df["merged_into"].isna()]
+    context = pd.concat([spaces, gpd.GeoDataFrame(
+        near[["space_id", "insee_code", "lon", "lat"]].reset_index(drop=True),
+        geometry=gpd.points_from_xy(near["lon"], near["lat"]), crs=4326)], ignore_index=True)
+    context["in_territory"] = context.index < len(spaces)
     rejected = df.loc[status.eq("rejected"), ["row", "source", "source_id", "name", "reject_reason"]].rename(
         columns={"reject_reason": "reason"}).reset_index(drop=True)
     fixes = fixes_table(df)
@@ -223,7 +234,8 @@ def build_register(frames: Sequence[pd.DataFrame], index: CommuneIndex, crosswal
     for s, q in quality.set_index("source").iterrows():
         log.info("%s: %d input rows = %d kept + %d merged + %d rejected + %d outside territory", s,
                  q["input_rows"], q["kept"], q["merged"], q["rejected"], q["outside_territory"])
-    return Register(spaces, df, rejected, fixes, quality)
+    return Register(spaces, context[["space_id", "insee_code", "lon", "lat", "in_territory", "geometry"]],
+                    df, rejected, fixes, quality)
 
 
 FIX_KINDS: tuple[str, ...] = (
