@@ -14,7 +14,16 @@ import shapely
 from jinja2.utils import htmlsafe_json_dumps
 
 from coworking_geo.atlas import maps, themes
-from coworking_geo.atlas.build import THEMES, AtlasInputs, build_map, build_static, view_bounds
+from coworking_geo.atlas.build import (
+    PROGRAMME_STYLE,
+    THEMES,
+    AtlasInputs,
+    build_map,
+    build_static,
+    priority_points,
+    site_points,
+    view_bounds,
+)
 from coworking_geo.atlas.index import index_page, size_label
 from coworking_geo.atlas.simplify import round_coordinates, simplify_coverage
 from coworking_geo.geodesy import metric_crs_for
@@ -186,9 +195,27 @@ def test_spaces_map_popups_and_programme_layers(inputs: AtlasInputs, sources) ->
     assert enc("Manufactures de proximité (1)") in page
     # popup: name (HTML-escaped), type, commune, model, source
     assert enc("<b>La Fabrique &lt;0&gt;</b><br>Type : coworking<br>Commune : Saint-Évroult 61000 (61000)"
-               "<br>Modèle : Coworking de centre-ville<br>Source : cget_tierslieux_2019") in page
+               "<br>Modèle : Coworking de centre-ville<br>Source : Mission Coworking (CGET, 2019)") in page
     assert enc("fablab, atelier partagé") in page
     assert summary["points"] == 8 + 3 and summary["polygons"] == 7
+    # programmes: outlined diamonds/squares (DOM markers) in colours outside the model palette, legend alike
+    assert page.count("L.divIcon") == 2 and 'cg-mk dia' in page and 'cg-mk sq' in page
+    assert not {c for _, c, _ in PROGRAMME_STYLE.values()} & set(themes.qualitative(20))
+    assert enc('<i class="dia" style="background:#111111">') in page
+    # provenance: a one-line summary that unfolds into the full line; the title keeps clear of the layer control
+    assert enc("<details><summary>Sources : ") in page and enc("CC0)</details>") in page
+    assert "cg-fit" not in page and "t.style.right = (w + 20)" in page
+
+
+def test_priority_map_marks_every_priority_commune(inputs: AtlasInputs, sources) -> None:
+    page, summary = build_map("priority", inputs, "none", "dep-61", "Orne", SOURCE_IDS, sources)
+    layer = themes.priority_layer(inputs.communes, inputs.priority)
+    pts = priority_points(inputs, layer)
+    assert len(pts) == 6 and summary["points"] == 6 + len(site_points(inputs))
+    by_title = {p[4].split(" : ")[0]: p for p in pts}
+    assert set(by_title) == {f"Priorité n°{i}" for i in range(1, 7)}
+    assert by_title["Priorité n°1"][2] == layer.colours[inputs.priority["insee_code"].iloc[0]]
+    assert enc("Priorité n°1 : ") in page and enc("survoler pour voir son rang") in page
 
 
 def test_every_theme_builds_and_index(inputs: AtlasInputs, sources, tmp_path: Path) -> None:

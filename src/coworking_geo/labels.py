@@ -12,6 +12,7 @@ import re
 TERRITORY_CLASS_FR: dict[str, str] = {
     "metropole": "Métropole", "ville_moyenne": "Ville moyenne", "petite_ville": "Petite ville",
     "periurbain": "Périurbain", "rural": "Rural", "unknown": "Inconnue", "total": "Total",
+    "all": "Ensemble",
 }
 DENSITY_CLASS_FR: dict[str, str] = {
     "dense": "Commune dense", "intermediate": "Densité intermédiaire", "rural": "Commune rurale",
@@ -29,7 +30,15 @@ VALUE_FR: dict[str, str] = {
     "population": "population", "long_commuters": "navetteurs de longue distance",
     "counts": "comptages", "share_only": "part seule", "commune": "commune", "epci": "intercommunalité",
     "national": "France entière", "optimal": "optimale", "matched": "rapproché", "distinct": "distinct",
-    "latest": "dernier trimestre",
+    "latest": "dernier trimestre", "outside coverage": "Hors du champ des flux lus", "all": "Ensemble",
+}
+#: French names of the clustering variables
+FEATURES_FR: dict[str, str] = {
+    "log_population": "population", "long_commuter_share": "part de longs trajets", "fibre_share": "part FttH",
+    "log_dist_nearest_space": "distance à l\u2019espace le plus proche", "access_2sfca": "score d\u2019accès 2SFCA",
+    "density_level": "densité", "log_pop_around": "population alentour", "log_employed_around": "actifs alentour",
+    "share_outside": "part travaillant hors commune", "log_dist_other_space": "distance à l\u2019espace voisin",
+    "log_dist_metropolis": "distance à une métropole", "programme": "label Fabrique/Manufacture",
 }
 
 #: French header of each results-table column (unlisted columns keep a readable fallback)
@@ -72,13 +81,17 @@ COLUMNS_FR: dict[str, str] = {
     "difference_pts": "Écart (points)", "scope": "Périmètre", "total": "Total",
     "metropole": "Métropole", "ville_moyenne": "Ville moyenne", "petite_ville": "Petite ville",
     "periurbain": "Périurbain", "rural": "Rural",
+    "spaces": "Espaces", "spaces_per_100k": "Espaces pour 100 000 hab.",
+    "communes_with_space": "Communes avec un espace",
+    "population_share_within_10km": "Part de la population à moins de 10 km d'un espace",
+    "communes_with_flows": "Communes couvertes par les flux",
 }
 
 #: columns whose values are codes translated through a dictionary above
 VALUE_MAPS: dict[str, dict[str, str]] = {
     "territory_class": TERRITORY_CLASS_FR, "dominant_territory_class": TERRITORY_CLASS_FR,
     "density_class": DENSITY_CLASS_FR, "source": SOURCE_FR, "demand_source": VALUE_FR, "kind": VALUE_FR,
-    "unit": VALUE_FR, "scope": VALUE_FR, "vintage": VALUE_FR, "status": VALUE_FR,
+    "unit": VALUE_FR, "scope": VALUE_FR, "vintage": VALUE_FR, "status": VALUE_FR, "label": VALUE_FR,
 }
 
 
@@ -98,6 +111,8 @@ def value_fr(col: str, value: object) -> str | None:
     mapping = VALUE_MAPS.get(col)
     if mapping is None or value is None:
         return None
+    if col == "vintage" and re.fullmatch(r"\d{4}[tT]\d", str(value)):
+        return f"{str(value)[:4]} T{str(value)[-1]}"
     return mapping.get(str(value))
 
 

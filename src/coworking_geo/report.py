@@ -20,7 +20,7 @@ import jinja2
 import pandas as pd
 
 from coworking_geo.atlas.themes import fr_number, fr_percent
-from coworking_geo.labels import VALUE_MAPS, column_fr, column_kind, k_reason_fr, value_fr
+from coworking_geo.labels import FEATURES_FR, VALUE_MAPS, column_fr, column_kind, k_reason_fr, value_fr
 from coworking_geo.sources import Source, title_for
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
@@ -35,8 +35,11 @@ MISSION_PUBLISHED: dict[str, tuple[str, float]] = {
 
 # table file (results/{territory}/tables/) -> (section id, French title)
 TABLES: list[tuple[str, str, str]] = [
-    ("communes_by_territory_class.csv", "by_class", "Communes, espaces et indicateurs par classe de territoire"),
-    ("communes_by_region.csv", "by_region", "Communes, espaces et indicateurs par région"),
+    ("diagnosis_by_territory_class.csv", "diag_class", "Le diagnostic par classe de territoire"),
+    ("diagnosis_by_region.csv", "diag_region", "Le diagnostic par région"),
+    ("communes_by_territory_class.csv", "by_class", "Communes et population par classe de territoire"),
+    ("communes_by_density_class.csv", "by_density", "Communes et population par classe de densité (grille INSEE)"),
+    ("communes_by_region.csv", "by_region", "Communes et population par région"),
     ("access_by_class.csv", "access", "Accès aux espaces par classe de territoire"),
     ("fibre_summary.csv", "fibre", "Fibre (FttH) : synthèse"),
     ("commuting_summary.csv", "commuting", "Navettes domicile-travail : synthèse"),
@@ -151,6 +154,12 @@ def mission_comparison(spaces: pd.DataFrame, communes: pd.DataFrame, mission_sha
 
 #: one or two French sentences at the top of each section: what the table says
 GUIDES: dict[str, str] = {
+    "diag_class": "L\u2019offre et les besoins par classe de territoire : nombre d\u2019espaces et d\u2019espaces pour "
+                  "100 000 habitants, part de la population à moins de 10 km d\u2019un espace, part des locaux "
+                  "raccordables à la fibre et navetteurs de longue distance (là où les flux sont connus).",
+    "diag_region": "Les mêmes indicateurs par région.",
+    "by_density": "Le même décompte selon la grille communale de densité de l\u2019INSEE : dense (niveau 1), "
+                  "intermédiaire (2 à 4), rural (5 à 7).",
     "by_class": "Chaque ligne est une classe de territoire : combien de communes et d\u2019habitants elle compte, "
                 "et quelle part de la France elle représente.",
     "by_region": "Le même décompte par région : nombre de communes, population et leur part dans le total.",
@@ -177,14 +186,13 @@ TECHNICAL: dict[str, str] = {
     "access_by_class.csv": r"raster_.*|communes_centroid|pop_within_.*",
     "fibre_summary.csv": r"source_.*|plm_missing|shares_over_100|kind",
     "commuting_summary.csv": r"rows|out_of_coverage_dropped|residence_codes_unmatched|flows_residence_unmatched|"
-                             r"flows_destination_unlocated|communes_absent_from_flows|flows_total|source",
+                             r"flows_destination_unlocated|communes_absent_from_flows|flows_total|source|note",
     "space_model_profiles.csv": r"z_.*|dominant_class_share|mean_density_level|median_dist_metropolis_km",
     "territory_profiles_summary.csv": r"z_.*",
     "priority_territories.csv": r"flows_covered|demand_source|dep_code|score",
     "proposed_sites.csv": r"lon|lat|cumulative_demand|assigned_demand|dep_code",
     "spaces_quality.csv": r"fix_.*|notes?|balanced|outside_territory|(?!input_rows|kept|merged|rejected|source).*",
     "mission_shares.csv": r"numerator|denominator|scope|indicator",
-    "communes_by_region.csv": r"reg_code",
 }
 #: columns shown once as a sentence above the table when they hold one value for all rows
 CONSTANT_COLUMNS = ("k_reason", "chosen_k", "unit", "features", "stability_ari")
@@ -208,6 +216,8 @@ def cell_display(col: str, v: Any) -> str:
     if isinstance(raw, float) and kind in ("int", "auto") and raw.is_integer() and abs(raw) >= 1:
         return fr_number(raw)
     if kind == "int" and isinstance(raw, float):
+        if abs(raw) >= 100:
+            return fr_number(raw, 0)
         kind = "auto"
     return format_value(raw, kind if isinstance(raw, int | float) and not isinstance(raw, bool) else "auto")
 
@@ -221,7 +231,7 @@ def constant_sentence(col: str, v: Any, chosen_k: Any = None) -> str:
     if col == "unit":
         return f"Unité statistique : {value_fr('unit', v) or v}."
     if col == "features":
-        return "Variables utilisées : " + ", ".join(str(v).split(";")) + "."
+        return "Variables utilisées : " + ", ".join(FEATURES_FR.get(f, f) for f in str(v).split(";")) + "."
     if col == "stability_ari":
         return (f"Stabilité de la partition (indice de Rand ajusté sur rééchantillonnages, 1 = parfaite) : "
                 f"{format_value(v)}.")
@@ -266,13 +276,14 @@ def table_html(df: pd.DataFrame, name: str, max_rows: int = MAX_ROWS) -> str:
     out = []
     for c in consts:
         v = _raw(shown[c].iloc[0])
+        text = "" if c == "chosen_k" and "k_reason" in consts else constant_sentence(c, v, k)
         out.append(f'<p class="const" data-const="{html.escape(name)}" data-col="{html.escape(c)}" '
-                   f'data-value="{html.escape(str(v))}">{html.escape(constant_sentence(c, v, k))}</p>')
+                   f'data-value="{html.escape(str(v))}">{html.escape(text)}</p>')
     n = len(shown)
     out.append(f'<div class="tw"><table data-table="{html.escape(name)}" data-part="main" data-rows="{n}">'
                f"{_rows_html(shown, main)}</table></div>")
     if tech:
-        out.append(f'<details><summary>Détail technique ({fr_number(len(tech))} colonnes)</summary><div class="tw">'
+        out.append(f'<details><summary>Détail technique ({fr_number(len(tech))} colonne{"s" if len(tech) > 1 else ""})</summary><div class="tw">'
                    f'<table class="tech" data-table="{html.escape(name)}" data-part="details" data-rows="{n}">'
                    f"{_rows_html(shown, tech)}</table></div></details>")
     if len(df) > max_rows:

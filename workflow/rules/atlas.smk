@@ -58,7 +58,10 @@ ATLAS_PARAMS = dict(
 REPORT_TABLES = [
     f"{RES}/tables/{name}"
     for name in [
+        "diagnosis_by_territory_class.csv",
+        "diagnosis_by_region.csv",
         "communes_by_territory_class.csv",
+        "communes_by_density_class.csv",
         "communes_by_region.csv",
         "access_by_class.csv",
         "fibre_summary.csv",
@@ -76,60 +79,80 @@ REPORT_TABLES = [
 report: "../report/workflow.rst"
 
 
-rule atlas_maps:
-    message:
-        "Atlas of {params.territory}: {params.n} interactive maps (tiles: {params.tiles})"
-    input:
-        **ATLAS_INPUTS,
-    output:
-        maps=report(
-            expand(f"{RES}/atlas/{{theme}}.html", theme=ATLAS_THEMES),
-            caption="../report/atlas_map.rst",
-            category="Atlas",
-            subcategory="Cartes interactives",
-        ),
-        summary=f"{RES}/atlas/maps.json",
-    params:
-        **ATLAS_PARAMS,
-        tiles=ATLAS["tiles"],
-        n=len(ATLAS_THEMES),
-    log:
-        f"{LOGS}/atlas/maps.log",
-    benchmark:
-        f"{BENCH}/atlas/maps.tsv"
-    resources:
-        mem_mb=3000,
-    conda:
-        "../envs/coworking-geo.yaml"
-    script:
-        "../scripts/atlas_maps.py"
+# The themes are drawn by two pairs of jobs: the seven that read only communes, départements and
+# indicators, and the three that show the typology and siting results. A change of a typology
+# parameter (e.g. typology.k_max) then re-draws only those three (docs/performance.md).
+ATLAS_TYPOLOGY_THEMES = ["spaces", "territory_profiles", "priority"]
+ATLAS_BASE_INPUTS = {
+    k: v
+    for k, v in ATLAS_INPUTS.items()
+    if k in ("sources_yaml", "communes", "departements", "indicators")
+}
+ATLAS_GROUPS = {
+    "": ([t for t in ATLAS_THEMES if t not in ATLAS_TYPOLOGY_THEMES], ATLAS_BASE_INPUTS),
+    "_typology": (ATLAS_TYPOLOGY_THEMES, ATLAS_INPUTS),
+}
+ATLAS_SUMMARIES = [f"{RES}/atlas/maps{suffix}.json" for suffix in ATLAS_GROUPS]
 
+for _suffix, (_themes, _inputs) in ATLAS_GROUPS.items():
 
-rule atlas_static:
-    message:
-        "Static PNG maps of {params.territory} ({params.n} themes)"
-    input:
-        **ATLAS_INPUTS,
-    output:
-        maps=report(
-            expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES),
-            caption="../report/static_map.rst",
-            category="Atlas",
-            subcategory="Cartes statiques",
-        ),
-    params:
-        **ATLAS_PARAMS,
-        n=len(ATLAS_THEMES),
-    log:
-        f"{LOGS}/atlas/static.log",
-    benchmark:
-        f"{BENCH}/atlas/static.tsv"
-    resources:
-        mem_mb=3000,
-    conda:
-        "../envs/coworking-geo.yaml"
-    script:
-        "../scripts/atlas_static.py"
+    rule:
+        name:
+            f"atlas_maps{_suffix}"
+        message:
+            "Atlas of {params.territory}: {params.n} interactive maps (tiles: {params.tiles})"
+        input:
+            **_inputs,
+        output:
+            maps=report(
+                expand(f"{RES}/atlas/{{theme}}.html", theme=_themes),
+                caption="../report/atlas_map.rst",
+                category="Atlas",
+                subcategory="Cartes interactives",
+            ),
+            summary=f"{RES}/atlas/maps{_suffix}.json",
+        params:
+            **{**ATLAS_PARAMS, "themes": _themes},
+            tiles=ATLAS["tiles"],
+            n=len(_themes),
+        log:
+            f"{LOGS}/atlas/maps{_suffix}.log",
+        benchmark:
+            f"{BENCH}/atlas/maps{_suffix}.tsv"
+        resources:
+            mem_mb=3000,
+        conda:
+            "../envs/coworking-geo.yaml"
+        script:
+            "../scripts/atlas_maps.py"
+
+    rule:
+        name:
+            f"atlas_static{_suffix}"
+        message:
+            "Static PNG maps of {params.territory} ({params.n} themes)"
+        input:
+            **_inputs,
+        output:
+            maps=report(
+                expand(f"{RES}/maps/{{theme}}.png", theme=_themes),
+                caption="../report/static_map.rst",
+                category="Atlas",
+                subcategory="Cartes statiques",
+            ),
+        params:
+            **{**ATLAS_PARAMS, "themes": _themes},
+            n=len(_themes),
+        log:
+            f"{LOGS}/atlas/static{_suffix}.log",
+        benchmark:
+            f"{BENCH}/atlas/static{_suffix}.tsv"
+        resources:
+            mem_mb=3000,
+        conda:
+            "../envs/coworking-geo.yaml"
+        script:
+            "../scripts/atlas_static.py"
 
 
 rule atlas_index:
@@ -137,7 +160,7 @@ rule atlas_index:
         "Atlas index page of {params.territory}"
     input:
         sources_yaml=SOURCES_YAML,
-        summary=f"{RES}/atlas/maps.json",
+        summary=ATLAS_SUMMARIES,
         maps=expand(f"{RES}/atlas/{{theme}}.html", theme=ATLAS_THEMES),
         pngs=expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES),
     output:
@@ -146,6 +169,7 @@ rule atlas_index:
         territory=TERRITORY.spec,
         territory_label=ATLAS_LABEL,
         source_ids=ATLAS_SOURCE_IDS,
+        themes=ATLAS_THEMES,
     log:
         f"{LOGS}/atlas/index.log",
     benchmark:

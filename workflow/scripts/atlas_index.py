@@ -10,7 +10,10 @@ from coworking_geo.sources import load_sources, provenance, provenance_line, tit
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821
     p = smk.params
-    summaries = json.loads(open(smk.input.summary, encoding="utf-8").read())
+    files = [smk.input.summary] if isinstance(smk.input.summary, str) else list(smk.input.summary)
+    summaries = [m for f in files for m in json.loads(open(f, encoding="utf-8").read())]
+    order = {key: i for i, key in enumerate(p.themes)}
+    summaries.sort(key=lambda m: order.get(m["key"], len(order)))
     ids = list(dict.fromkeys(i for ids in p.source_ids.values() for i in ids))
     sources = load_sources(smk.input.sources_yaml)
     prov = provenance(sources, [i for i in ids if i in sources], p.territory, "Atlas")

@@ -7,6 +7,7 @@ polygons come simplified (:mod:`coworking_geo.atlas.simplify`), EPSG:4326.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ import shapely
 
 from coworking_geo.atlas import maps, themes
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer
+from coworking_geo.labels import SOURCE_FR
 from coworking_geo.sources import Source, provenance, provenance_line, title_for
 
 # key -> short description (French) for the index page
@@ -38,9 +40,14 @@ THEMES: dict[str, str] = {
 TYPE_LABELS = {"coworking": "coworking", "fablab": "fablab", "atelier": "atelier partagé",
                "nourricier": "tiers-lieu nourricier", "culturel": "tiers-lieu culturel",
                "numerique": "espace numérique", "autre": "autre"}
-PROGRAMME_STYLE = {"fabrique": ("Fabriques de territoire", "#e66101"),
-                   "manufacture": ("Manufactures de proximité", "#5e3c99")}
+#: programme -> (label, colour, marker shape): outlined diamonds and squares in colours outside the model
+#: palette (tab10/tab20), so a laureate is never read as a model
+PROGRAMME_STYLE = {"fabrique": ("Fabriques de territoire", "#111111", "dia"),
+                   "manufacture": ("Manufactures de proximité", "#00e5ff", "sq")}
+SHAPES = {"dia": "diamond", "sq": "square"}
 SITE_COLOUR = "#d7191c"
+#: rank tier -> colour of the priority markers (same as the polygon classes)
+PRIORITY_TIERS = [(10, "rang 1 à 10"), (25, "rang 11 à 25"), (10**9, "rang 26 et au-delà")]
 
 
 @dataclass
@@ -109,7 +116,7 @@ def space_points(inp: AtlasInputs) -> tuple[list[list[Any]], list[LegendItem]]:
     pts = [[la, lo, col, maps.popup_html(str(n), {"Type": t, "Commune": f"{cm} ({ic})" if pd.notna(cm) else ic,
                                                   "Modèle": mo, "Source": src}), str(n)]
            for la, lo, col, n, t, cm, ic, mo, src in zip(lat, lon, s["colour"], s["name"], types, s["commune"],
-                                                         s["insee_code"], s["model_name"], s["source"], strict=True)]
+                                                         s["insee_code"], s["model_name"], s["source"].astype(str).map(lambda x: SOURCE_FR.get(x, x)), strict=True)]
     legend = [LegendItem(c, n) for n, c in colours.items()]
     if (s["colour"] == themes.MISSING_COLOUR).any():
         legend.append(LegendItem(themes.MISSING_COLOUR, "Non classé"))
@@ -121,7 +128,7 @@ def programme_points(inp: AtlasInputs, kind: str) -> list[list[Any]]:
     p = inp.programmes
     p = p[p["programme"].astype(str).str.lower().str.startswith(kind[:6]) & ~p.geometry.is_empty & p.geometry.notna()]
     names = inp.communes.set_index("insee_code")["name"]
-    label, colour = PROGRAMME_STYLE[kind]
+    label, colour, _ = PROGRAMME_STYLE[kind]
     lat, lon = shapely.get_y(p.geometry.values).round(5), shapely.get_x(p.geometry.values).round(5)
     return [[la, lo, colour, maps.popup_html(str(n), {"Programme": label, "Commune": f"{names.get(ic, '')} ({ic})"}),
              f"{label} : {n}"] for la, lo, n, ic in zip(lat, lon, p["name"], p["insee_code"], strict=True)]
@@ -150,6 +157,46 @@ def site_points(inp: AtlasInputs) -> list[list[Any]]:
         pts.append([round(float(row["lat"]), 5), round(float(row["lon"]), 5), SITE_COLOUR,
                     maps.popup_html(title, rows), f"{title} : {names.get(code, '')}"])
     return pts
+
+
+def priority_points(inp: AtlasInputs, layer: ThemeLayer) -> list[list[Any]]:
+    """One marker per priority commune at its inner point, coloured like its rank tier; tooltip gives the rank."""
+    p = inp.priority.copy()
+    if p.empty or "insee_code" not in p:
+        return []
+    p["insee_code"] = p["insee_code"].astype("string").str.zfill(5)
+    if "rank" not in p:
+        p["rank"] = np.arange(1, len(p) + 1)
+    com = inp.communes.set_index("insee_code")
+    p = p[p["insee_code"].isin(com.index)].drop_duplicates("insee_code").sort_values("rank", ascending=False)
+    reps = com.geometry.loc[p["insee_code"]].representative_point()
+    names = com["name"]
+    pts = []
+    for code, rank, pt in zip(p["insee_code"], p["rank"], reps, strict=True):
+        nm = str(names.get(code, ""))
+        rows: dict[str, Any] = {"Commune": f"{nm} ({code})"}
+        for col, lab in (("population", "Population"), ("territory_class", "Classe"),
+                         ("dist_nearest_space_km", "Espace le plus proche")):
+            if col in p:
+                v = p.loc[p["insee_code"] == code, col].iloc[0]
+                rows[lab] = (themes.TERRITORY_CLASSES.get(str(v), (str(v),))[0] if col == "territory_class"
+                             else f"{themes.fr_number(v, 1)}\u202fkm" if col.endswith("_km") else themes.fr_number(v))
+        title = f"Priorité n°{int(rank)}"
+        pts.append([round(pt.y, 5), round(pt.x, 5), layer.colours.get(code, themes.MISSING_COLOUR),
+                    maps.popup_html(title, rows), f"{title} : {nm}"])
+    return pts
+
+
+def provenance_short(prov: dict[str, Any]) -> str:
+    """A one-line summary of the sources (publishers and vintages) for the map's folded provenance."""
+    parts = []
+    for src in prov["sources"]:
+        pub = re.sub(r"\s*\(.*?\)", "", str(src["publisher"])).strip()
+        vint = re.sub(r"\s*\(.*?\)", "", str(src["vintage"])).strip()
+        item = f"{pub} {vint}".strip()
+        if item not in parts:
+            parts.append(item)
+    return "Sources : " + " · ".join(parts) + " — détail et licences ▸"
 
 
 def _fmt_cell(x: Any) -> str:
@@ -192,27 +239,33 @@ def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_
     maps.add_outline(m, inp.departements, "Départements", precision=inp.precision)
     if key == "spaces":
         pts, model_legend = space_points(inp)
-        maps.PointLayer(pts, "Espaces de coworking et tiers-lieux (par modèle)", cluster=True).add_to(m)
-        legend.append(("Espaces, par modèle", model_legend, ""))
+        maps.PointLayer(pts, "Espaces (couleur du modèle)", cluster=True).add_to(m)
+        legend.append(("Espaces, par modèle", model_legend, "Chiffre : espaces regroupés ; zoomer pour les détailler."))
         n_points += len(pts)
         prog_items = []
         for kind in ("fabrique", "manufacture"):
             ppts = programme_points(inp, kind)
-            label, colour = PROGRAMME_STYLE[kind]
-            maps.PointLayer(ppts, label, cluster=False, radius=5).add_to(m)
-            prog_items.append(LegendItem(colour, f"{label} ({len(ppts)})"))
+            label, colour, shape = PROGRAMME_STYLE[kind]
+            # hidden at first so the spaces read clearly; the layer control shows them
+            maps.PointLayer(ppts, label, cluster=False, radius=5, shape=SHAPES[shape], show=False).add_to(m)
+            prog_items.append(LegendItem(colour, f"{label} ({themes.fr_number(len(ppts))})", shape))
             n_points += len(ppts)
-        legend.append(("Programmes de l'État", prog_items, ""))
+        legend.append(("Programmes de l\u2019État (lauréats)", prog_items,
+                       "Couches à afficher dans le sélecteur en haut à droite."))
         n_point_sections = 2
     elif key == "priority":
+        ppts = priority_points(inp, layer)
+        maps.PointLayer(ppts, "Territoires prioritaires (points)", cluster=False, radius=6).add_to(m)
+        legend[0] = (layer.legend_title, layer.legend, "Point : une commune prioritaire ; "
+                     "survoler pour voir son rang.")
         spts = site_points(inp)
-        maps.PointLayer(spts, "Nouveaux lieux proposés", cluster=False, radius=8).add_to(m)
-        legend.append(("Nouveaux lieux proposés", [LegendItem(SITE_COLOUR, f"Lieu proposé ({len(spts)})")], ""))
-        n_points += len(spts)
+        maps.PointLayer(spts, "Nouveaux lieux proposés", cluster=False, radius=9, shape="diamond").add_to(m)
+        legend.append(("Nouveaux lieux proposés", [LegendItem(SITE_COLOUR, f"Lieu proposé ({len(spts)})", "dia")], ""))
+        n_points += len(spts) + len(ppts)
         n_point_sections = 1
     maps.add_legend(m, legend, n_point_sections)
     maps.add_title(m, title)
-    maps.add_provenance(m, provenance_line(prov))
+    maps.add_provenance(m, provenance_line(prov), provenance_short(prov))
     maps.add_layer_control(m)
     page = maps.render_map(m, title)
     summary = {"key": key, "title": title, "description": THEMES[key], "polygons": int(len(layer.colours)),
@@ -241,9 +294,10 @@ def build_static(key: str, inp: AtlasInputs, path: str, territory: str, territor
         sets.append(("Espaces, par modèle", _points_frame(pts), model_legend))
         for kind in ("fabrique", "manufacture"):
             ppts = programme_points(inp, kind)
-            label, colour = PROGRAMME_STYLE[kind]
-            sets.append((label, _points_frame(ppts), [LegendItem(colour, f"{label} ({len(ppts)})")]))
+            label, colour, shape = PROGRAMME_STYLE[kind]
+            sets.append((label, _points_frame(ppts), [LegendItem(colour, f"{label} ({len(ppts)})", shape)]))
     elif key == "priority":
+        sets.append(("Territoires prioritaires", _points_frame(priority_points(inp, layer)), []))
         spts = site_points(inp)
         sets.append(("Nouveaux lieux", _points_frame(spts), [LegendItem(SITE_COLOUR, f"Lieu proposé ({len(spts)})")]))
     static_map(path, inp.communes, inp.departements, layer, title, provenance_line(prov), sets)
@@ -264,8 +318,8 @@ def read_codes_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
 def load_inputs(paths: dict[str, str], tolerance_m: float, precision: int, long_commute_km: float) -> AtlasInputs:
     """Read the processed tables and results CSVs; simplify communes and départements.
 
-    ``paths`` keys: communes, departements, indicators, spaces, space_models,
-    programmes, profiles, priority, sites.
+    ``paths`` keys: communes, departements, indicators (required); spaces, space_models,
+    programmes, profiles, priority, sites (optional: empty frames when absent).
     """
     from coworking_geo.atlas.simplify import simplify_coverage
     from coworking_geo.io import read_table
@@ -275,9 +329,15 @@ def load_inputs(paths: dict[str, str], tolerance_m: float, precision: int, long_
                         "territory_class") if c in communes]
     communes = simplify_coverage(communes[keep + ["geometry"]], tolerance_m, precision)
     deps = simplify_coverage(read_table(paths["departements"]), tolerance_m, precision)
+
+    def optional(key: str, reader: Any) -> Any:
+        # the themes that do not show the typology are drawn without its tables (empty frames)
+        return reader(paths[key]) if key in paths else (
+            gpd.GeoDataFrame() if key in ("spaces", "programmes") else pd.DataFrame())
+
     return AtlasInputs(
         communes=communes, departements=deps, indicators=read_table(paths["indicators"]),
-        spaces=read_table(paths["spaces"]), space_models=read_table(paths["space_models"]),
-        programmes=read_table(paths["programmes"]), profiles=read_table(paths["profiles"]),
-        priority=read_codes_csv(paths["priority"]), sites=read_codes_csv(paths["sites"]),
+        spaces=optional("spaces", read_table), space_models=optional("space_models", read_table),
+        programmes=optional("programmes", read_table), profiles=optional("profiles", read_table),
+        priority=optional("priority", read_codes_csv), sites=optional("sites", read_codes_csv),
         long_commute_km=long_commute_km, precision=precision)

@@ -42,16 +42,24 @@ NO_TILES = {"", "none", "null", "off"}
 
 CSS = """
 .cg-title{position:absolute;top:10px;left:60px;right:240px;z-index:1000;pointer-events:none;
-  font:600 17px/1.25 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;}
-.cg-title span{background:rgba(255,255,255,.88);padding:4px 10px;border-radius:4px;display:inline-block;
-  box-shadow:0 1px 4px rgba(0,0,0,.25);pointer-events:auto}
+  font:600 clamp(13px,1.35vw,17px)/1.25 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;}
+.cg-title span{background:rgba(255,255,255,.9);padding:4px 10px;border-radius:4px;display:inline-block;max-width:100%;
+  box-sizing:border-box;overflow-wrap:break-word;box-shadow:0 1px 4px rgba(0,0,0,.25);pointer-events:auto}
 .cg-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
   font:12px/1.35 system-ui,sans-serif;max-width:260px}
 .cg-legend h4{margin:4px 0 3px;font-size:13px}
 .leaflet-container{background:#eef2f5}
 .cg-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:-2px;border:1px solid #777}
 .cg-legend i.pt{border-radius:50%}.cg-legend .note{color:#555;font-size:11px;margin-top:4px}
-.cg-prov{background:rgba(255,255,255,.85);padding:2px 6px;font:11px/1.3 system-ui,sans-serif;color:#333;max-width:70vw}
+.cg-legend i.dia{transform:rotate(45deg) scale(.8);border:2px solid #fff;outline:1px solid #222;width:11px;height:11px}
+.cg-legend i.sq{border:2px solid #fff;outline:1px solid #222;width:10px;height:10px}
+.cg-mk{box-sizing:border-box;border:2px solid #fff;outline:1.5px solid #111;box-shadow:0 0 2px rgba(0,0,0,.6)}
+.cg-mk.dia{transform:rotate(45deg)}
+.cg-prov{background:rgba(255,255,255,.88);padding:2px 6px;font:10.5px/1.35 system-ui,sans-serif;color:#333;
+  max-width:min(62vw,760px);border-radius:3px}
+.cg-prov summary{cursor:pointer;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;list-style-position:inside}
+.cg-prov details[open]{max-height:40vh;overflow:auto}
+.cg-prov details[open] summary{white-space:normal}
 .cg-popup b{font-size:13px}
 """
 
@@ -211,7 +219,9 @@ def add_outline(m: folium.Map, gdf: gpd.GeoDataFrame, name: str, precision: int 
 class PointLayer(JSCSSMixin, Layer):
     """Circle markers from a compact JSON array, optionally clustered, with popup and tooltip.
 
-    ``points`` is a list of ``[lat, lon, colour, popup_html, tooltip_text]``.
+    ``points`` is a list of ``[lat, lon, colour, popup_html, tooltip_text]``. ``shape`` ``"circle"``
+    draws canvas circle markers; ``"diamond"`` or ``"square"`` draws outlined DOM markers (for the
+    State programmes, so they cannot be mistaken for a model colour).
     """
 
     _template = Template("""
@@ -222,8 +232,11 @@ var {{ this.get_name() }} = {% if this.cluster %}L.markerClusterGroup({showCover
     var pts = {{ this.points|tojson }};
     for (var i = 0; i < pts.length; i++) {
         var p = pts[i];
-        var mk = L.circleMarker([p[0], p[1]], {radius: {{ this.radius }}, color: "#222", weight: 1,
-            fillColor: p[2], fillOpacity: 0.9});
+        {% if this.shape == "circle" %}var mk = L.circleMarker([p[0], p[1]], {radius: {{ this.radius }}, color: "#222",
+            weight: 1, fillColor: p[2], fillOpacity: 0.9});{% else %}var sz = {{ 2 * this.radius }};
+        var mk = L.marker([p[0], p[1]], {icon: L.divIcon({className: "", iconSize: [sz, sz],
+            html: '<div class="cg-mk {{ "dia" if this.shape == "diamond" else "sq" }}" style="width:' + sz + 'px;height:'
+                + sz + 'px;background:' + p[2] + '"></div>'})});{% endif %}
         mk.bindPopup(p[3]);
         mk.bindTooltip(p[4]);
         {{ this.get_name() }}.addLayer(mk);
@@ -233,12 +246,15 @@ var {{ this.get_name() }} = {% if this.cluster %}L.markerClusterGroup({showCover
 """)
 
     def __init__(self, points: list[list[Any]], name: str, cluster: bool = True, radius: int = 6,
-                 show: bool = True) -> None:
+                 show: bool = True, shape: str = "circle") -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "PointLayer"
         self.points = points
         self.cluster = cluster
         self.radius = radius
+        if shape not in ("circle", "diamond", "square"):
+            raise ValueError(f"PointLayer: unknown shape {shape!r}")
+        self.shape = shape
         self.default_js = CLUSTER_JS if cluster else []
         self.default_css = CLUSTER_CSS if cluster else []
 
@@ -276,11 +292,12 @@ var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
 
 
 def legend_html(sections: list[tuple[str, list[LegendItem], str]], point_sections: int = 0) -> str:
-    """HTML of a legend: sections of (title, items, note); the last ``point_sections`` use round swatches."""
+    """HTML of a legend: sections of (title, items, note); the last ``point_sections`` use round swatches
+    unless an item names its own shape (``LegendItem.shape``: pt, dia, sq)."""
     parts = []
     for k, (title, items, note) in enumerate(sections):
         round_ = k >= len(sections) - point_sections
-        rows = "".join(f'<div><i class="{"pt" if round_ else ""}" style="background:{it.colour}"></i>'
+        rows = "".join(f'<div><i class="{it.shape or ("pt" if round_ else "")}" style="background:{it.colour}"></i>'
                        f"{html.escape(it.label)}</div>" for it in items)
         extra = f'<div class="note">{html.escape(note)}</div>' if note else ""
         parts.append(f"<h4>{html.escape(title)}</h4>{rows}{extra}")
@@ -292,15 +309,33 @@ def add_legend(m: folium.Map, sections: list[tuple[str, list[LegendItem], str]],
     _Control(legend_html(sections, point_sections), "bottomright", "cg-legend").add_to(m)
 
 
+FIT_TITLE_JS = """(function () {
+  function fit() {
+    var t = document.querySelector('.cg-title'), c = document.querySelector('.leaflet-top.leaflet-right');
+    if (!t) return;
+    var w = 0;
+    if (c) { for (var i = 0; i < c.children.length; i++) { w = Math.max(w, c.children[i].getBoundingClientRect().width); } }
+    t.style.right = (w + 20) + 'px';
+  }
+  window.addEventListener('load', fit); window.addEventListener('resize', fit); setTimeout(fit, 0);
+})();"""
+
+
 def add_title(m: folium.Map, title: str) -> None:
-    """Add the map title, top centre."""
+    """Add the map title, top left; it wraps and keeps clear of the layer control (resized in the page)."""
     m.get_root().html.add_child(Element(f'<div class="cg-title"><span>{html.escape(title)}</span></div>'),
                                 name="cg_title")
+    m.get_root().html.add_child(Element(f"<script>{FIT_TITLE_JS}</script>"), name="cg_fit_title")
 
 
-def add_provenance(m: folium.Map, line: str) -> None:
-    """Add the provenance line (sources, vintages, licences), bottom left."""
-    _Control(html.escape(line), "bottomleft", "cg-prov").add_to(m)
+def add_provenance(m: folium.Map, line: str, short: str | None = None) -> None:
+    """Add the provenance, bottom left: a one-line summary (``short``) that unfolds into the full line
+    (sources, vintages, licences). Both are text of the page."""
+    if short is None:
+        _Control(html.escape(line), "bottomleft", "cg-prov").add_to(m)
+        return
+    body = f"<details><summary>{html.escape(short)}</summary>{html.escape(line)}</details>"
+    _Control(body, "bottomleft", "cg-prov").add_to(m)
 
 
 def add_layer_control(m: folium.Map) -> None:

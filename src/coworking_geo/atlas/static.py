@@ -82,12 +82,15 @@ def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departe
     labels_title = [layer.legend_title]
     xmin, ymin, xmax, ymax = base.total_bounds
     for set_title, pts, items in point_sets or []:
+        marker = {"dia": "D", "sq": "s"}.get(items[0].shape if items else "", "o")
         if len(pts):
             p = pts.to_crs(epsg).cx[xmin:xmax, ymin:ymax]
-            p.plot(ax=ax, color=p["colour"].tolist(), markersize=9, edgecolor="#222222", linewidth=0.3, zorder=5)
-        handles += [Line2D([], [], marker="o", linestyle="", markerfacecolor=it.colour, markeredgecolor="#222222",
+            p.plot(ax=ax, color=p["colour"].tolist(), markersize=9, marker=marker, edgecolor="#222222",
+                   linewidth=0.3, zorder=5)
+        handles += [Line2D([], [], marker=marker, linestyle="", markerfacecolor=it.colour, markeredgecolor="#222222",
                            label=it.label) for it in items]
-        labels_title.append(set_title)
+        if items:
+            labels_title.append(set_title)
     ax.legend(handles=handles, title=" / ".join(labels_title), loc="lower left", fontsize=8, title_fontsize=9,
               frameon=True, framealpha=0.9)
     ax.set_axis_off()

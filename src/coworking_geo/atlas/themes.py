@@ -32,10 +32,11 @@ TERRITORY_CLASSES: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class LegendItem:
-    """One legend entry: a fill colour and its label."""
+    """One legend entry: a fill colour, its label and, for markers, a shape (pt, dia, sq; '' = default)."""
 
     colour: str
     label: str
+    shape: str = ""
 
 
 @dataclass
