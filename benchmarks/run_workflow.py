@@ -3,12 +3,17 @@
     python benchmarks/run_workflow.py                      # demo only
     python benchmarks/run_workflow.py demo dep-61 france   # real cases need COWORKING_GEO_MIRROR
     python benchmarks/run_workflow.py stress               # synthetic France-scale case
+    python benchmarks/rerun.py france                      # re-run after a clustering parameter
+
+The stress case is the demo generator with 35,000 communes (91 départements, 13 régions),
+20,000 spaces and 1 M commuting pairs (``STRESS_CONFIG``, passed as a ``--configfile``).
 
 Each case runs in a fresh copy of the workflow (nothing built, raw files copied
 again), so the time is a cold start. The script prints the wall time, the
 per-rule wall time and peak memory read from Snakemake's ``benchmark:`` files,
 the time needed merely to read the case's raw inputs and the ratio of the two,
-and appends everything to ``benchmarks/out/workflow.csv`` so runs can be compared.
+and appends everything to ``benchmarks/out/workflow.csv`` so runs can be compared
+(measured rows are kept in ``benchmarks/results/``; see docs/performance.md).
 """
 
 from __future__ import annotations

@@ -71,6 +71,24 @@ def test_lint_is_clean(repo_root: Path) -> None:
     assert "Lints for" not in res.stdout + res.stderr, (res.stdout + res.stderr)[-3000:]
 
 
+def test_a_clustering_parameter_reaches_only_the_typology_maps_and_the_report(repo_root: Path) -> None:
+    """The rules downstream of the clustering rules (what a typology.k_max change re-runs): the
+    typology maps, the report and the index, never the seven other atlas themes (docs/performance.md)."""
+    res = _run(["--rulegraph", "--config", "territory=demo"], repo_root)
+    assert res.returncode == 0, res.stderr[-2000:]
+    names = dict(re.findall(r"^\s*(\d+)\[label = \"(\w+)\"", res.stdout, flags=re.M))
+    edges = [(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", res.stdout, flags=re.M)]
+    reached, todo = set(), ["typology_space_models", "typology_territory_profiles"]
+    while todo:
+        rule = todo.pop()
+        for a, b in edges:
+            if a == rule and b not in reached:
+                reached.add(b)
+                todo.append(b)
+    assert reached == {"atlas_maps_typology", "atlas_static_typology", "atlas_index", "report", "all"}
+    assert {"atlas_maps", "atlas_static", "typology_siting"} <= set(names.values())
+
+
 @pytest.mark.slow
 def test_jobs_run_through_the_cluster_generic_executor(repo_root: Path, tmp_path: Path) -> None:
     """The job graph up to the communes table runs through the cluster-generic executor: every job

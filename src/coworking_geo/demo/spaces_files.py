@@ -34,6 +34,8 @@ FAKE_PHONE = "00 00 00 00 00"
 COWORK_WORDS = ["La Ruche", "Le Hub", "Cowork", "L'Escale", "Le Bureau partagé", "La Passerelle", "Le Comptoir",
                 "La Cordée fictive", "L'Établi numérique", "Le Quai", "La Grange connectée", "Le Relais"]
 FABLAB_WORDS = ["Fablab", "L'Atelier", "La Fabrique", "Le Labo", "Makerspace", "La Manufacture"]
+RECORD_COLUMNS = ["kind", "code", "postcode", "name", "epci_nature", "dep", "dep_name", "reg", "reg_name", "pop2021",
+                  "ze", "ze_name"]  # the commune attributes a space row reads
 STREETS = ["rue de la Synthèse", "place du Marché", "avenue des Données", "boulevard Fictif", "rue Victor-Démo",
            "chemin des Pixels", "rue de l'Échantillon", "quai de la Démone", "allée des Vecteurs", "rue du Modèle"]
 
@@ -147,7 +149,7 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator,
     to_ll = Transformer.from_crs(2154, 4326, always_xy=True)
     ze_pop = c.groupby("ze")["pop2021"].sum()
     arr_pc = terr.arrondissements.set_index("code")["postcode"]
-    recs = c[["kind", "code", "postcode", "name", "epci_nature", "dep", "dep_name", "reg", "reg_name", "pop2021", "ze", "ze_name"]].to_dict("records")
+    recs = c[RECORD_COLUMNS].to_dict("records")
     pos_all = np.asarray(pos)
     arr_code = np.where(c["kind"].to_numpy()[pos_all] == "central",
                         arrondissement_of(terr, xy[:, 0], xy[:, 1]), "")
@@ -283,7 +285,7 @@ def build_census(terr: DemoTerritory, cget: pd.DataFrame, truth: SpacesTruth,
                 "Tiers-lieu nourricier", "Tiers-lieu culturel / lieu intermédiaire", "Cuisine partagée / foodlab"]
     rows = []
     used_names = set(cget["NOM_TL"])
-    recs = c[["kind", "code", "postcode", "name", "epci_nature", "dep", "dep_name", "reg", "reg_name", "pop2021", "ze", "ze_name"]].to_dict("records")
+    recs = c[RECORD_COLUMNS].to_dict("records")
     arr_pc = terr.arrondissements.set_index("code")["postcode"]
     for j in range(n):
         if j < len(twins):
