@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--set", dest="change", default="typology.k_max=7", help="dotted.key=value to change")
     parser.add_argument("--workdir", type=Path, help="reuse this workflow copy instead of a fresh temp copy")
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "rerun.csv")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "rerun.csv")
     args = parser.parse_args()
     if args.case != "demo" and not os.environ.get("COWORKING_GEO_MIRROR"):
         raise SystemExit("real cases need COWORKING_GEO_MIRROR (e.g. COWORKING_GEO_MIRROR=../shared/data)")

@@ -12,7 +12,7 @@ Each case runs in a fresh copy of the workflow (nothing built, raw files copied
 again), so the time is a cold start. The script prints the wall time, the
 per-rule wall time and peak memory read from Snakemake's ``benchmark:`` files,
 the time needed merely to read the case's raw inputs and the ratio of the two,
-and appends everything to ``benchmarks/out/workflow.csv`` so runs can be compared
+and appends everything to ``benchmarks/results/workflow.csv`` so runs can be compared
 (measured rows are kept in ``benchmarks/results/``; see docs/performance.md).
 """
 
@@ -118,7 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("cases", nargs="*", default=["demo"], choices=sorted(TARGETS))
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "workflow.csv")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "workflow.csv")
     args = parser.parse_args()
     if any(c not in ("demo", "stress") for c in args.cases) and not os.environ.get("COWORKING_GEO_MIRROR"):
         raise SystemExit("real cases need COWORKING_GEO_MIRROR (e.g. COWORKING_GEO_MIRROR=../shared/data)")
