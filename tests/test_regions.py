@@ -111,3 +111,12 @@ def test_real_region_commuting_equals_whole(mirror: Path) -> None:
               "share_outside", "long_commuters", "flows_destination_unlocated"):
         np.testing.assert_allclose(summary[c].astype(float), ws.loc[summary.index, c].astype(float), rtol=1e-9)
     assert summary.loc["none", "communes_covered"] == ws.loc["none", "communes_covered"] == 2651 - 385  # Normandie but the Orne
+
+
+def test_commuting_of_a_region_no_source_covers() -> None:
+    communes = pd.DataFrame({"insee_code": ["44109", "49007"], "dep_code": ["44", "49"]})
+    out, summary = build_commuting(communes, [], pd.DataFrame(columns=["old_code", "insee_code", "relation", "summable"]),
+                                   pd.DataFrame(), 20, restrict=True)
+    assert (~out["flows_covered"]).all() and out["employed_residents"].isna().all()
+    assert out["commuting_flags"].eq("outside_flows_coverage").all() and out["employed_residents"].dtype == "float64"
+    assert summary["source"].tolist() == ["none"] and summary["communes_covered"].tolist() == [2]

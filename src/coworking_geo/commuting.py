@@ -235,19 +235,19 @@ def build_commuting(communes: pd.DataFrame, flows_list: list[Flows], crosswalk: 
     out = pd.concat([*parts, rest], ignore_index=True) if parts else rest
     out = base[["insee_code"]].merge(out, on="insee_code", how="left")
     out.insert(1, "flows_covered", base["insee_code"].isin(pd.concat([x["insee_code"] for x in parts]) if parts else []).to_numpy())
+    dtypes = {"employed_residents": "float64", "share_outside": "float64", "commute_median_km": "float64",
+              "commute_mean_km": "float64", "long_commuters": "float64", "main_destination": "string",
+              "main_destination_name": "string", "flows_source": "string", "commuting_flags": "string"}
     for c in cols:
-        if c not in out.columns:
-            out[c] = pd.NA
+        if c not in out.columns:  # no source read (e.g. a région partition no source covers)
+            out[c] = pd.Series(np.nan if dtypes[c] == "float64" else pd.NA, index=out.index, dtype=dtypes[c])
     out = out[["insee_code", "flows_covered", *cols]]
-    out = out.astype({"employed_residents": "float64", "share_outside": "float64", "commute_median_km": "float64",
-                      "commute_mean_km": "float64", "long_commuters": "float64", "main_destination": "string",
-                      "main_destination_name": "string", "flows_source": "string", "commuting_flags": "string"})
+    out = out.astype(dtypes)
     n_out = int((~out["flows_covered"]).sum())
     if n_out:
         log.info("%d commune(s) outside every commuting source's coverage: NA, flows_covered=False", n_out)
-    summary_df = pd.DataFrame(summary)
-    summary_df.loc[len(summary_df)] = {"source": "none", "label": "outside coverage", "communes_covered": n_out}
-    return out, summary_df
+    summary.append({"source": "none", "label": "outside coverage", "communes_covered": n_out})
+    return out, pd.DataFrame(summary)
 
 
 SUMMARY_SOURCE_WIDE = ["label", "rows", "flows_total", "out_of_coverage_dropped", "residence_codes_unmatched",

@@ -100,3 +100,8 @@ def region_commuting_sources(reg):
     deps = region_departements(reg, TERRITORY)
     return [s for s in commuting_sources()
             if deps is None or SOURCE_COVERAGE.get(s) is None or set(SOURCE_COVERAGE[s]) & set(deps)]
+
+
+# Régions with a commuting job: those some commuting source covers (France: 11 and 28 with the
+# default sources); the gather gives the other régions' communes "outside coverage" rows itself.
+COMMUTING_REGIONS = [r for r in REGIONS if region_commuting_sources(r)]

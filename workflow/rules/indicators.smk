@@ -66,19 +66,20 @@ rule indicators_commuting_region:
 
 rule indicators_commuting:
     message:
-        "Commuting per commune of {params.territory}: gathering {params.n_regions} région partition(s)"
+        "Commuting per commune of {params.territory}: gathering {params.n_regions} région partition(s) (the other régions: no source covers them)"
     input:
         sources_yaml=SOURCES_YAML,
         communes=f"{PROC}/communes.parquet",
-        parts=expand(f"{REGION_PART}/commuting.parquet", reg=REGIONS),
-        summaries=expand(f"{REGION_PART}/commuting_summary.parquet", reg=REGIONS),
+        parts=expand(f"{REGION_PART}/commuting.parquet", reg=COMMUTING_REGIONS),
+        summaries=expand(f"{REGION_PART}/commuting_summary.parquet", reg=COMMUTING_REGIONS),
     output:
         commuting=f"{PROC}/commuting.parquet",
         summary=f"{RES}/tables/commuting_summary.csv",
     params:
         territory=TERRITORY.spec,
         sources=commuting_sources(),
-        n_regions=len(REGIONS),
+        regions=REGIONS,
+        n_regions=len(COMMUTING_REGIONS),
     log:
         f"{LOGS}/indicators/commuting.log",
     benchmark:
