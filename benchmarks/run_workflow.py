@@ -82,7 +82,9 @@ def rule_benchmarks(workdir: Path) -> pd.DataFrame:
     rows = []
     for tsv in sorted((workdir / "benchmarks" / "out").rglob("*.tsv")):
         b = pd.read_csv(tsv, sep="\t")
-        rows.append({"rule": tsv.stem, "seconds": float(b["s"].iloc[0]), "max_rss_mb": float(b["max_rss"].iloc[0])})
+        # per-région jobs (benchmarks/out/{t}/indicators/regions/{reg}/access.tsv) are named access@{reg}
+        name = f"{tsv.stem}@{tsv.parent.name}" if tsv.parent.parent.name == "regions" else tsv.stem
+        rows.append({"rule": name, "seconds": float(b["s"].iloc[0]), "max_rss_mb": float(b["max_rss"].iloc[0])})
     return pd.DataFrame(rows).sort_values("seconds", ascending=False)
 
 

@@ -31,6 +31,7 @@ from coworking_geo.errors import InputFileError
 from coworking_geo.geodesy import arc_to_chord_km, chord_to_arc_km, commune_centroids, to_ecef_km
 from coworking_geo.io import atomic_path
 from coworking_geo.log import get_logger
+from coworking_geo.regions import in_region
 
 log = get_logger(__name__)
 
@@ -89,26 +90,52 @@ def _cell_centres(grid: Grid, rows: np.ndarray, cols: np.ndarray) -> tuple[np.nd
     return np.asarray(lon), np.asarray(lat)
 
 
+BoundsType = tuple[float, float, float, float]
+
+
+def _is_overseas(communes: pd.DataFrame) -> np.ndarray:
+    return communes["dep_code"].astype("string").str.startswith("97").fillna(False).to_numpy(dtype=bool)
+
+
+def territory_window(communes: gpd.GeoDataFrame, catchment_km: float, clip: bool) -> BoundsType | None:
+    """Grid window (EPSG:3035 bounds, m) of the territory's raster work: the metropolitan communes' bounding box
+    plus ``catchment_km`` + 1 km when ``clip``, else None (the whole file)."""
+    metro = communes[~_is_overseas(communes)]
+    if not clip or not len(metro):
+        return None
+    b = metro.to_crs(GRID_CRS).total_bounds
+    pad = catchment_km * 1000 + 1000
+    return (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
+
+
+def _space_points(spaces: gpd.GeoDataFrame) -> np.ndarray:
+    sp = spaces.to_crs(4326)
+    sp = sp[~sp.geometry.is_empty & sp.geometry.notna()]
+    return to_ecef_km(sp.geometry.x.to_numpy(), sp.geometry.y.to_numpy())
+
+
 def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_path: str | os.PathLike[str] | None,
-                   radii_km: list[float], catchment_km: float, clip: bool = True) -> AccessResult:
+                   radii_km: list[float], catchment_km: float, clip: bool = True,
+                   bounds_3035: BoundsType | None = None, report: np.ndarray | None = None) -> AccessResult:
     """Access indicators for ``communes`` (``insee_code, dep_code, population``, polygons) to ``spaces`` (points).
 
     ``clip`` limits the raster work to the communes' bounding box plus the
-    catchment (for département/région territories). Distances in km; 2SFCA
-    score = 10,000 × Σ 1/P_i over spaces i within ``catchment_km`` of the
-    cell, P_i being the population within ``catchment_km`` of space i,
-    population-weighted per commune.
+    catchment (for département/région territories); ``bounds_3035`` (EPSG:3035,
+    m) sets that window explicitly. Distances in km; 2SFCA score = 10,000 ×
+    Σ 1/P_i over spaces i within ``catchment_km`` of the cell, P_i being the
+    population within ``catchment_km`` of space i (cells of the window plus
+    overseas centroids), population-weighted per commune. ``report`` (boolean,
+    one per commune) keeps only those communes' rows in the table: the others
+    only claim their grid cells (see :func:`compute_access_region`).
     """
     communes = communes.to_crs(4326).reset_index(drop=True)
-    sp = spaces.to_crs(4326)
-    sp = sp[~sp.geometry.is_empty & sp.geometry.notna()]
-    sp_xyz = to_ecef_km(sp.geometry.x.to_numpy(), sp.geometry.y.to_numpy())
+    sp_xyz = _space_points(spaces)
     n_sp = len(sp_xyz)
     sp_tree = cKDTree(sp_xyz) if n_sp else None
     chord_c = arc_to_chord_km(catchment_km)
     stats: dict = {"spaces": n_sp, "communes": len(communes)}
 
-    overseas = communes["dep_code"].astype("string").str.startswith("97").fillna(False).to_numpy()
+    overseas = _is_overseas(communes)
     metro = communes[~overseas]
     grid = None
     cell_commune = np.array([], dtype="int64")
@@ -116,9 +143,7 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
     dist_raster = None
     if grid_path is not None and len(metro):
         m3035 = metro.to_crs(GRID_CRS)
-        b = m3035.total_bounds
-        pad = catchment_km * 1000 + 1000
-        grid = read_grid(grid_path, (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad) if clip else None)
+        grid = read_grid(grid_path, bounds_3035 if bounds_3035 is not None else territory_window(communes, catchment_km, clip))
         ids = rasterize(((g, i + 1) for i, g in zip(m3035.index, m3035.geometry) if g is not None and not g.is_empty),
                         out_shape=grid.pop.shape, transform=grid.transform, fill=0, all_touched=False, dtype="int32")
         rows, cols = np.nonzero(grid.pop > 0)
@@ -194,12 +219,86 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
             out.loc[fb, f"pop_within_{lab}km"] = np.where(d <= r, c_pop[fb], 0.0)
         out.loc[fb, "access_2sfca"] = score_at(c_xyz[fb])
         out.loc[fb, "access_method"] = "centroid"
+    if report is not None:
+        keep = np.asarray(report, dtype=bool)
+        out, overseas = out[keep].reset_index(drop=True), overseas[keep]
+        stats["communes"] = len(out)
+        stats["raster_population_in_communes"] = float(out.loc[out["access_method"].eq("raster"), "access_population"].sum())
     stats["communes_raster"] = int(out["access_method"].eq("raster").sum())
     stats["communes_centroid_overseas"] = int((out["access_method"].eq("centroid") & overseas).sum())
     stats["communes_centroid_no_cell"] = int((out["access_method"].eq("centroid") & ~overseas).sum())
     log.info("access: %d communes through the grid, %d overseas and %d metropolitan communes (no cell centre inside) "
              "through their centroid", stats["communes_raster"], stats["communes_centroid_overseas"], stats["communes_centroid_no_cell"])
     return AccessResult(out, dist_raster, grid, stats)
+
+
+def compute_access_region(communes: gpd.GeoDataFrame, reg: str, spaces: gpd.GeoDataFrame,
+                          grid_path: str | os.PathLike[str] | None, radii_km: list[float], catchment_km: float,
+                          clip: bool = True) -> AccessResult:
+    """:func:`compute_access` for the communes of région ``reg`` only, equal to the territory-wide run for them.
+
+    ``communes``: all the territory's communes (``reg_code`` besides the usual
+    columns) in the territory's order; ``spaces``: every space the territory
+    sees (``spaces_context``), so spaces across the région's border count.
+    The grid window is the région's metropolitan communes' box plus a halo of
+    2 × ``catchment_km`` + 1 km (every cell within the catchment of a space
+    that reaches the région), cut to the territory's window when ``clip``, so
+    the 2SFCA denominators P_i are those of the territory-wide run. Communes of
+    other régions inside the window are rasterised too (same burn order, so a
+    cell on a slightly overlapping border goes to the same commune) but not
+    reported.
+    """
+    communes = communes.to_crs(4326).reset_index(drop=True)
+    mine = in_region(communes["reg_code"], reg).to_numpy()
+    overseas = _is_overseas(communes)
+    metro_mine = communes[mine & ~overseas]
+    bounds = None
+    keep = mine.copy()
+    if grid_path is not None and len(metro_mine):
+        b = metro_mine.to_crs(GRID_CRS).total_bounds
+        halo = 2 * catchment_km * 1000 + 1000
+        bounds = (b[0] - halo, b[1] - halo, b[2] + halo, b[3] + halo)
+        terr = territory_window(communes, catchment_km, clip)
+        if terr is not None:
+            bounds = (max(bounds[0], terr[0]), max(bounds[1], terr[1]), min(bounds[2], terr[2]), min(bounds[3], terr[3]))
+        cb = communes[~overseas].to_crs(GRID_CRS).bounds
+        near = ((cb["minx"] <= bounds[2]) & (cb["maxx"] >= bounds[0]) & (cb["miny"] <= bounds[3]) & (cb["maxy"] >= bounds[1]))
+        keep[np.flatnonzero(~overseas)[near.to_numpy()]] = True
+    log.info("access région %s: %d communes, %d more claiming grid cells in the window %s", reg, int(mine.sum()),
+             int(keep.sum() - mine.sum()), None if bounds is None else tuple(round(v) for v in bounds))
+    return compute_access(communes[keep], spaces, grid_path, radii_km, catchment_km, clip=True, bounds_3035=bounds,
+                          report=mine[keep])
+
+
+def distance_raster(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_path: str | os.PathLike[str],
+                    catchment_km: float, clip: bool = True) -> AccessResult:
+    """The territory's nearest-space distance raster (km) and window statistics, without the per-commune table.
+
+    Same window as :func:`compute_access` (so the gathered
+    ``access_distance_km.tif`` equals the territory-wide one); ``table`` is
+    empty. Stats: ``raster_total_population_file``, ``raster_window_population``,
+    ``raster_populated_cells``."""
+    communes = communes.to_crs(4326)
+    grid = read_grid(grid_path, territory_window(communes, catchment_km, clip))
+    sp_xyz = _space_points(spaces)
+    rows, cols = np.nonzero(grid.pop > 0)
+    dist = np.full(grid.pop.shape, DIST_NODATA, dtype="float32")
+    if len(rows):  # NaN where there is no space at all, as in compute_access
+        lon, lat = _cell_centres(grid, rows, cols)
+        d = cKDTree(sp_xyz).query(to_ecef_km(lon, lat), k=1, workers=-1)[0] if len(sp_xyz) else np.full(len(rows), np.inf)
+        dist[rows, cols] = np.where(np.isfinite(d), chord_to_arc_km(d), np.nan).astype("float32")
+    stats = {"raster_total_population_file": grid.total_in_file, "raster_window_population": float(grid.pop[rows, cols].sum()),
+             "raster_populated_cells": int(len(rows))}
+    return AccessResult(pd.DataFrame(), dist, grid, stats)
+
+
+def gather_access_stats(table: pd.DataFrame, raster: AccessResult) -> dict:
+    """Territory-wide statistics for :func:`access_by_class` from the gathered table and :func:`distance_raster`."""
+    stats = dict(raster.stats)
+    inside = float(table.loc[table["access_method"].eq("raster"), "access_population"].sum())
+    stats["raster_population_in_communes"] = inside
+    stats["raster_population_outside_communes"] = stats["raster_window_population"] - inside
+    return stats
 
 
 def write_distance_tif(result: AccessResult, path: str | os.PathLike[str], provenance: dict | None = None) -> Path:

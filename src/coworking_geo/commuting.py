@@ -144,13 +144,16 @@ def _weighted_median(keys: pd.Series, values: pd.Series, weights: pd.Series) -> 
     return df[cum >= total / 2].groupby("k")["v"].first()
 
 
-def commune_commuting(flows: Flows, crosswalk: pd.DataFrame, places: pd.DataFrame, long_km: float) -> tuple[pd.DataFrame, dict]:
+def commune_commuting(flows: Flows, crosswalk: pd.DataFrame, places: pd.DataFrame, long_km: float,
+                      residents: pd.Series | None = None) -> tuple[pd.DataFrame, dict]:
     """Per residence commune (today's codes) of one source: employed residents, share working outside,
-    mean and median distance (km), long commuters (> ``long_km``), main destination outside the commune."""
+    mean and median distance (km), long commuters (> ``long_km``), main destination outside the commune.
+
+    ``residents`` (today's codes) keeps only the flows of those communes' residents, wherever they work (a
+    région partition); the source-wide statistics (rows, totals, unmatched residence codes) stay whole."""
     current = pd.Series(places.index, dtype="string")
     res = carry_codes(flows.pairs["res_code"], crosswalk, current)["insee_code"]
-    work = carry_codes(flows.pairs["work_code"], crosswalk, current)["insee_code"]
-    p = pd.DataFrame({"res": res.to_numpy(), "work": work.to_numpy(), "flow": flows.pairs["flow"].to_numpy()})
+    p = pd.DataFrame({"res": res.to_numpy(), "work": flows.pairs["work_code"].to_numpy(), "flow": flows.pairs["flow"].to_numpy()})
     lost_res = p["res"].isna()
     stats = {"source": flows.source, "label": flows.label, "rows": len(flows.pairs),
              "flows_total": float(p["flow"].sum()), "out_of_coverage_dropped": flows.dropped_out_of_coverage,
@@ -160,6 +163,9 @@ def commune_commuting(flows: Flows, crosswalk: pd.DataFrame, places: pd.DataFram
         log.warning("%s: %d pair(s) (%.0f persons) have a residence code matching no current commune: %s", flows.source,
                     int(lost_res.sum()), p.loc[lost_res, "flow"].sum(), flows.pairs.loc[lost_res.to_numpy(), "res_code"].unique()[:8].tolist())
     p = p[~lost_res]
+    if residents is not None:
+        p = p[p["res"].isin(pd.Series(residents, dtype="string"))]
+    p = p.assign(work=carry_codes(p["work"].astype("string").reset_index(drop=True), crosswalk, current)["insee_code"].to_numpy())
     unlocated = p["work"].isna()
     stats["flows_destination_unlocated"] = float(p.loc[unlocated, "flow"].sum())
     if unlocated.any():
@@ -193,8 +199,11 @@ def commune_commuting(flows: Flows, crosswalk: pd.DataFrame, places: pd.DataFram
 
 
 def build_commuting(communes: pd.DataFrame, flows_list: list[Flows], crosswalk: pd.DataFrame,
-                    places: pd.DataFrame, long_km: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    places: pd.DataFrame, long_km: float, restrict: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``commuting.parquet`` for ``communes`` (``insee_code, dep_code``) and the summary table.
+
+    ``restrict`` processes only the flows of ``communes``' residents (a région partition: the
+    rows are the same as in the territory-wide run; see :func:`gather_summary`).
 
     The first source (in the given order) covering a commune's département
     provides its row; communes covered by no source get NA and
@@ -206,7 +215,7 @@ def build_commuting(communes: pd.DataFrame, flows_list: list[Flows], crosswalk: 
     parts, summary = [], []
     assigned = pd.Series(False, index=base.index)
     for fl in flows_list:
-        table, stats = commune_commuting(fl, crosswalk, places, long_km)
+        table, stats = commune_commuting(fl, crosswalk, places, long_km, residents=base["insee_code"] if restrict else None)
         covered = ~assigned & (base["dep_code"].isin(fl.coverage_deps) if fl.coverage_deps is not None else True)
         sub = base.loc[covered, ["insee_code"]].merge(table, on="insee_code", how="left")
         sub["commuting_flags"] = pd.Series("", index=sub.index, dtype="string").mask(sub["employed_residents"].isna(), "absent_from_flows")
@@ -226,16 +235,57 @@ def build_commuting(communes: pd.DataFrame, flows_list: list[Flows], crosswalk: 
     out = pd.concat([*parts, rest], ignore_index=True) if parts else rest
     out = base[["insee_code"]].merge(out, on="insee_code", how="left")
     out.insert(1, "flows_covered", base["insee_code"].isin(pd.concat([x["insee_code"] for x in parts]) if parts else []).to_numpy())
+    dtypes = {"employed_residents": "float64", "share_outside": "float64", "commute_median_km": "float64",
+              "commute_mean_km": "float64", "long_commuters": "float64", "main_destination": "string",
+              "main_destination_name": "string", "flows_source": "string", "commuting_flags": "string"}
     for c in cols:
-        if c not in out.columns:
-            out[c] = pd.NA
+        if c not in out.columns:  # no source read (e.g. a région partition no source covers)
+            out[c] = pd.Series(np.nan if dtypes[c] == "float64" else pd.NA, index=out.index, dtype=dtypes[c])
     out = out[["insee_code", "flows_covered", *cols]]
-    out = out.astype({"employed_residents": "float64", "share_outside": "float64", "commute_median_km": "float64",
-                      "commute_mean_km": "float64", "long_commuters": "float64", "main_destination": "string",
-                      "main_destination_name": "string", "flows_source": "string", "commuting_flags": "string"})
+    out = out.astype(dtypes)
     n_out = int((~out["flows_covered"]).sum())
     if n_out:
         log.info("%d commune(s) outside every commuting source's coverage: NA, flows_covered=False", n_out)
-    summary_df = pd.DataFrame(summary)
-    summary_df.loc[len(summary_df)] = {"source": "none", "label": "outside coverage", "communes_covered": n_out}
-    return out, summary_df
+    summary.append({"source": "none", "label": "outside coverage", "communes_covered": n_out})
+    return out, pd.DataFrame(summary)
+
+
+SUMMARY_SOURCE_WIDE = ["label", "rows", "flows_total", "out_of_coverage_dropped", "residence_codes_unmatched",
+                       "flows_residence_unmatched", "note"]
+SUMMARY_ADDITIVE = ["flows_destination_unlocated", "communes_covered", "communes_absent_from_flows",
+                    "employed_residents", "long_commuters"]
+
+
+def gather_summary(parts: list[pd.DataFrame], sources: list[str]) -> pd.DataFrame:
+    """The territory's ``commuting_summary`` from the région partitions' summaries.
+
+    Source-wide statistics are the same in every partition that read the source (first one kept);
+    commune counts, persons and unlocated destinations are added; ``share_outside`` is re-weighted by
+    employed residents. Sources in the order of ``sources``, then the "none" (outside coverage) row.
+    A configured source that no région read (it covers none of the territory's régions) gets a row
+    with 0 communes covered and a note."""
+    df = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame(
+        {"source": pd.Series([], dtype="string")})
+    for c in [*SUMMARY_SOURCE_WIDE, *SUMMARY_ADDITIVE, "share_outside"]:
+        if c not in df.columns:
+            df[c] = np.nan
+    df["_out"] = df["employed_residents"] * df["share_outside"]
+    g = df.groupby("source", sort=False)
+    first = g[SUMMARY_SOURCE_WIDE].first()
+    summed = g[[*SUMMARY_ADDITIVE, "_out"]].sum(min_count=1)
+    out = first.join(summed)
+    out["share_outside"] = out["_out"] / out["employed_residents"].where(out["employed_residents"] > 0)
+    out = out.drop(columns="_out")
+    rows = []
+    for s in sources:
+        if s in out.index:
+            rows.append({"source": s, **out.loc[s].to_dict()})
+        else:
+            rows.append({"source": s, "communes_covered": 0, "note": "covers none of the territory's régions: not read"})
+    if "none" in out.index:
+        rows.append({"source": "none", "label": "outside coverage", "communes_covered": out.loc["none", "communes_covered"]})
+    cols = ["source", "label", "rows", "flows_total", "out_of_coverage_dropped", "residence_codes_unmatched",
+            "flows_residence_unmatched", "note", "flows_destination_unlocated", "communes_covered",
+            "communes_absent_from_flows", "employed_residents", "share_outside", "long_commuters"]
+    res = pd.DataFrame(rows)
+    return res[[c for c in cols if c in res.columns]]

@@ -8,6 +8,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from coworking_geo.sources import load_sources  # noqa: E402
 from coworking_geo.territory import parse_territory  # noqa: E402
+from coworking_geo.regions import region_departements, territory_regions  # noqa: E402
+from coworking_geo.commuting import SOURCE_COVERAGE  # noqa: E402
 
 SOURCES_YAML = "config/sources.yaml"
 SOURCES = load_sources(SOURCES_YAML)
@@ -84,3 +86,22 @@ def commuting_sources():
     if TERRITORY.is_demo:
         return ["insee_mobpro_national"]
     return list(config["indicators"]["commuting_sources"])
+
+
+# Région partition (docs/performance.md): access and commuting run once per région of the
+# territory ({reg} wildcard, regions/{reg}/ under PROC), gathered into the territory's tables.
+# The list is known before any table exists (static COG 2024 table; the demo generator's codes).
+REGIONS = territory_regions(TERRITORY, config["demo"]["n_communes"])
+REGION_PART = f"{PROC}/regions/{{reg}}"
+
+
+def region_commuting_sources(reg):
+    """The commuting sources covering at least one département of région ``reg`` (config order)."""
+    deps = region_departements(reg, TERRITORY)
+    return [s for s in commuting_sources()
+            if deps is None or SOURCE_COVERAGE.get(s) is None or set(SOURCE_COVERAGE[s]) & set(deps)]
+
+
+# Régions with a commuting job: those some commuting source covers (France: 11 and 28 with the
+# default sources); the gather gives the other régions' communes "outside coverage" rows itself.
+COMMUTING_REGIONS = [r for r in REGIONS if region_commuting_sources(r)]

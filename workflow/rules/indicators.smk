@@ -31,43 +31,104 @@ rule indicators_fibre:
         "../scripts/indicators_fibre.py"
 
 
-rule indicators_commuting:
+wildcard_constraints:
+    reg="|".join(REGIONS) or "none",
+
+
+rule indicators_commuting_region:
     message:
-        "Commuting (INSEE MOBPRO) per commune of {params.territory} from {params.sources}; long commute > {params.long_km} km"
+        "Commuting (INSEE MOBPRO) of the residents of région {wildcards.reg} ({params.territory}) from {params.sources}"
     input:
         sources_yaml=SOURCES_YAML,
         communes=f"{PROC}/communes.parquet",
         crosswalk=f"{PROC}/commune_crosswalk.parquet",
         national_communes=raw("ign_admin_express_communes", "communes_cog2024_simplifiees.gpkg"),
-        raw=[f for s in commuting_sources() for f in raw_files(s)],
+        raw=lambda wc: [f for s in region_commuting_sources(wc.reg) for f in raw_files(s)],
+    output:
+        commuting=f"{REGION_PART}/commuting.parquet",
+        summary=f"{REGION_PART}/commuting_summary.parquet",
+    params:
+        territory=TERRITORY.spec,
+        sources=lambda wc: region_commuting_sources(wc.reg),
+        files=lambda wc: {s: raw_files(s) for s in region_commuting_sources(wc.reg)},
+        long_km=IND["long_commute_km"],
+    log:
+        f"{LOGS}/indicators/regions/{{reg}}/commuting.log",
+    benchmark:
+        f"{BENCH}/indicators/regions/{{reg}}/commuting.tsv"
+    resources:
+        mem_mb=3000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/indicators_commuting_region.py"
+
+
+rule indicators_commuting:
+    message:
+        "Commuting per commune of {params.territory}: gathering {params.n_regions} région partition(s) (the other régions: no source covers them)"
+    input:
+        sources_yaml=SOURCES_YAML,
+        communes=f"{PROC}/communes.parquet",
+        parts=expand(f"{REGION_PART}/commuting.parquet", reg=COMMUTING_REGIONS),
+        summaries=expand(f"{REGION_PART}/commuting_summary.parquet", reg=COMMUTING_REGIONS),
     output:
         commuting=f"{PROC}/commuting.parquet",
         summary=f"{RES}/tables/commuting_summary.csv",
     params:
         territory=TERRITORY.spec,
         sources=commuting_sources(),
-        files={s: raw_files(s) for s in commuting_sources()},
-        long_km=IND["long_commute_km"],
+        regions=REGIONS,
+        n_regions=len(COMMUTING_REGIONS),
     log:
         f"{LOGS}/indicators/commuting.log",
     benchmark:
         f"{BENCH}/indicators/commuting.tsv"
     resources:
-        mem_mb=3000,
+        mem_mb=1000,
     conda:
         "../envs/coworking-geo.yaml"
     script:
         "../scripts/indicators_commuting.py"
 
 
-rule indicators_access:
+rule indicators_access_region:
     message:
-        "Access to spaces from the 1 km population grid for {params.territory}: radii {params.radii_km} km, 2SFCA catchment {params.catchment_km} km"
+        "Access to spaces of région {wildcards.reg} ({params.territory}) from the 1 km population grid: radii {params.radii_km} km, 2SFCA catchment {params.catchment_km} km"
     input:
         sources_yaml=SOURCES_YAML,
         communes=f"{PROC}/communes.parquet",
         spaces=f"{PROC}/spaces_context.parquet",
         grid=raw(IND["population_grid"]),
+    output:
+        access=f"{REGION_PART}/access.parquet",
+    params:
+        territory=TERRITORY.spec,
+        grid_source=IND["population_grid"],
+        radii_km=IND["access_radii_km"],
+        catchment_km=IND["catchment_km"],
+        clip=TERRITORY.kind in ("dep", "reg"),
+    log:
+        f"{LOGS}/indicators/regions/{{reg}}/access.log",
+    benchmark:
+        f"{BENCH}/indicators/regions/{{reg}}/access.tsv"
+    resources:
+        mem_mb=3000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/indicators_access_region.py"
+
+
+rule indicators_access:
+    message:
+        "Access to spaces for {params.territory}: gathering {params.n_regions} région partition(s), distance raster and table by class"
+    input:
+        sources_yaml=SOURCES_YAML,
+        communes=f"{PROC}/communes.parquet",
+        spaces=f"{PROC}/spaces_context.parquet",
+        grid=raw(IND["population_grid"]),
+        parts=expand(f"{REGION_PART}/access.parquet", reg=REGIONS),
     output:
         access=f"{PROC}/access.parquet",
         distance=f"{RES}/access_distance_km.tif",
@@ -78,12 +139,13 @@ rule indicators_access:
         radii_km=IND["access_radii_km"],
         catchment_km=IND["catchment_km"],
         clip=TERRITORY.kind in ("dep", "reg"),
+        n_regions=len(REGIONS),
     log:
         f"{LOGS}/indicators/access.log",
     benchmark:
         f"{BENCH}/indicators/access.tsv"
     resources:
-        mem_mb=3000,
+        mem_mb=1500,
     conda:
         "../envs/coworking-geo.yaml"
     script:
