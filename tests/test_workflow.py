@@ -41,6 +41,13 @@ def test_bad_territory_value_fails_and_names_the_key(repo_root: Path) -> None:
     assert "territory" in out and "dep-999" in out
 
 
+@pytest.mark.parametrize(("territory", "word"), [("dep-96", "département"), ("reg-99", "région")])
+def test_unknown_departement_or_region_fails_at_once(repo_root: Path, territory: str, word: str) -> None:
+    res = _run(["-n", "--cores", "1", "--config", f"territory={territory}"], repo_root)
+    assert res.returncode != 0
+    assert f"territory '{territory}': no such {word}" in res.stdout + res.stderr
+
+
 def test_dry_run_of_the_demo_lists_the_jobs(repo_root: Path) -> None:
     res = _run(["-n", "--forceall", "--cores", "1", "--config", "territory=demo"], repo_root)
     assert res.returncode == 0, res.stderr[-2000:]

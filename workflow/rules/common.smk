@@ -92,6 +92,11 @@ def commuting_sources():
 # territory ({reg} wildcard, regions/{reg}/ under PROC), gathered into the territory's tables.
 # The list is known before any table exists (static COG 2024 table; the demo generator's codes).
 REGIONS = territory_regions(TERRITORY, config["demo"]["n_communes"])
+if not REGIONS:
+    raise ValueError(
+        f"territory '{TERRITORY.spec}': no such {'région' if TERRITORY.kind == 'reg' else 'département'} "
+        "in the COG 2024 (e.g. reg-11, reg-28, dep-61, dep-2A, dep-974)"
+    )
 REGION_PART = f"{PROC}/regions/{{reg}}"
 
 
