@@ -28,7 +28,8 @@ TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
 # The 2018 mission's published figures (Mission Coworking, CGET 2018).
 MISSION_PUBLISHED: dict[str, tuple[str, float]] = {
     "places_estimated": ("Lieux estimés par la mission (2018)", 1800),
-    "places_found": ("Lieux recensés par la mission (2018)", 1463),
+    "places_found": ("Lieux recensés par la mission (2018) ; recalculé : la liste de 2019, avec ses 49 ajouts, "
+                     "doublons fusionnés", 1463),
     "coworking_dominant_share": ("Part des lieux typés à dominante coworking", 0.76),
     "outside_metropolises_share": ("Part des lieux hors des 22 métropoles", 0.46),
 }
@@ -48,7 +49,6 @@ TABLES: list[tuple[str, str, str]] = [
     ("priority_territories.csv", "priority", "Territoires prioritaires"),
     ("proposed_sites.csv", "sites", "Nouveaux lieux proposés"),
     ("spaces_quality.csv", "quality", "Qualité des données sur les espaces"),
-    ("mission_shares.csv", "mission", "Comparaison avec la mission de 2018 (tableau du workflow)"),
 ]
 MAX_ROWS = 60
 
@@ -179,7 +179,6 @@ GUIDES: dict[str, str] = {
              "indiquée, non couverte par les lieux précédents.",
     "quality": "Combien de lignes de chaque registre d\u2019espaces ont été retenues, fusionnées ou rejetées ; "
                "le détail des corrections est replié sous le tableau.",
-    "mission": "Les parts publiées par la mission de 2018 et les mêmes parts recalculées ici.",
 }
 #: per table, columns moved to the collapsed « Détail technique » (regular expressions, full match)
 TECHNICAL: dict[str, str] = {
@@ -192,7 +191,6 @@ TECHNICAL: dict[str, str] = {
     "priority_territories.csv": r"flows_covered|demand_source|dep_code|score",
     "proposed_sites.csv": r"lon|lat|cumulative_demand|assigned_demand|dep_code",
     "spaces_quality.csv": r"fix_.*|notes?|balanced|outside_territory|(?!input_rows|kept|merged|rejected|source).*",
-    "mission_shares.csv": r"numerator|denominator|scope|indicator",
 }
 #: columns shown once as a sentence above the table when they hold one value for all rows
 CONSTANT_COLUMNS = ("k_reason", "chosen_k", "unit", "features", "stability_ari")

@@ -43,7 +43,7 @@ def mission_shares(spaces: pd.DataFrame, communes: pd.DataFrame, source: str = "
     for key, num, den in rows:
         pub, desc = PUBLISHED[key]
         ours = num / den if den else float("nan")
-        out.append({"indicator": key, "description": desc, "published": round(pub, 4), "ours": round(ours, 4),
+        out.append({"indicator": key, "description": desc, "published": round(pub, 4), "ours": round(ours, 6),
                     "numerator": num, "denominator": den, "difference_pts": round(100 * (ours - pub), 2),
                     "scope": "national" if territory in ("france", "demo") else f"{territory} only (published: national)"})
     return pd.DataFrame(out)
