@@ -194,9 +194,9 @@ def test_spaces_map_popups_and_programme_layers(inputs: AtlasInputs, sources) ->
     assert "L.markerClusterGroup" in page and enc("Fabriques de territoire (2)") in page
     assert enc("Manufactures de proximité (1)") in page
     # popup: name (HTML-escaped), type, commune, model, source
-    assert enc("<b>La Fabrique &lt;0&gt;</b><br>Type : coworking<br>Commune : Saint-Évroult 61000 (61000)"
+    assert enc("<b>La Fabrique &lt;0&gt;</b><br>Type : Coworking / bureaux partagés<br>Commune : Saint-Évroult 61000 (61000)"
                "<br>Modèle : Coworking de centre-ville<br>Source : Mission Coworking (CGET, 2019)") in page
-    assert enc("fablab, atelier partagé") in page
+    assert enc("Fablab / makerspace, Atelier artisanal partagé") in page
     assert summary["points"] == 8 + 3 and summary["polygons"] == 7
     # programmes: outlined diamonds/squares (DOM markers) in colours outside the model palette, legend alike
     assert page.count("L.divIcon") == 2 and 'cg-mk dia' in page and 'cg-mk sq' in page

@@ -11,7 +11,6 @@ import re
 import pandas as pd
 
 INSEE_RE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
-DEP_RE = re.compile(r"^(?:\d{2}|2[AB]|97[1-6])$")
 PLM_ARRONDISSEMENTS = {
     "75056": [f"751{i:02d}" for i in range(1, 21)],
     "69123": [f"6938{i}" for i in range(1, 10)],

@@ -40,11 +40,6 @@ def _issues(codes: pd.Series | list[str], source: str, status: str, reason: str 
     return pd.DataFrame({"code": codes, "source": source, "status": status, "reason": reasons})[ISSUE_COLUMNS]
 
 
-def empty_issues() -> pd.DataFrame:
-    """An empty issues table."""
-    return pd.DataFrame({c: pd.Series(dtype="string") for c in ISSUE_COLUMNS})
-
-
 def read_vector(path: str | os.PathLike[str], required: list[str], layer: str | None = None) -> gpd.GeoDataFrame:
     """Read a vector file with pyogrio (arrow), in EPSG:4326; clear errors for empty, truncated or bad files."""
     p = Path(path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import math
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -288,13 +287,6 @@ def table_html(df: pd.DataFrame, name: str, max_rows: int = MAX_ROWS) -> str:
         out.append(f'<p class="more">{fr_number(len(df) - max_rows)} lignes de plus dans le fichier '
                    f"{html.escape(name)}.</p>")
     return "".join(out)
-
-
-def read_result_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a results CSV with code columns kept as text."""
-    df = pd.read_csv(path, dtype={c: str for c in ("insee_code", "dep_code", "reg_code", "epci_code", "code")},
-                     encoding="utf-8")
-    return df
 
 
 def render_report(title: str, territory: str, figures: list[Figure], mission: list[dict[str, Any]],

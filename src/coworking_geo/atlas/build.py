@@ -20,6 +20,7 @@ from coworking_geo.atlas import maps, themes
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer
 from coworking_geo.labels import SOURCE_FR
 from coworking_geo.sources import Source, provenance, provenance_line, title_for
+from coworking_geo.spaces.vocabulary import TYPE_LABELS_FR
 
 # key -> short description (French) for the index page
 THEMES: dict[str, str] = {
@@ -37,17 +38,12 @@ THEMES: dict[str, str] = {
     "priority": "Territoires prioritaires et nouveaux lieux proposés",
 }
 
-TYPE_LABELS = {"coworking": "coworking", "fablab": "fablab", "atelier": "atelier partagé",
-               "nourricier": "tiers-lieu nourricier", "culturel": "tiers-lieu culturel",
-               "numerique": "espace numérique", "autre": "autre"}
 #: programme -> (label, colour, marker shape): outlined diamonds and squares in colours outside the model
 #: palette (tab10/tab20), so a laureate is never read as a model
 PROGRAMME_STYLE = {"fabrique": ("Fabriques de territoire", "#111111", "dia"),
                    "manufacture": ("Manufactures de proximité", "#00e5ff", "sq")}
 SHAPES = {"dia": "diamond", "sq": "square"}
 SITE_COLOUR = "#d7191c"
-#: rank tier -> colour of the priority markers (same as the polygon classes)
-PRIORITY_TIERS = [(10, "rang 1 à 10"), (25, "rang 11 à 25"), (10**9, "rang 26 et au-delà")]
 
 
 @dataclass
@@ -96,7 +92,7 @@ def model_colours(space_models: pd.DataFrame) -> dict[str, str]:
 
 def _types_fr(types: pd.Series) -> pd.Series:
     return types.fillna("").astype(str).map(
-        lambda t: ", ".join(TYPE_LABELS.get(x.strip(), x.strip()) for x in t.split(";") if x.strip()))
+        lambda t: ", ".join(TYPE_LABELS_FR.get(x.strip(), x.strip()) for x in t.split(";") if x.strip()))
 
 
 def space_points(inp: AtlasInputs) -> tuple[list[list[Any]], list[LegendItem]]:

@@ -20,7 +20,7 @@ from coworking_geo.demo.geography import KM, Seeds, draw_seeds, voronoi_cells
 from scipy.cluster.vq import kmeans2
 from scipy.spatial import cKDTree
 
-from coworking_geo.demo.names import commune_siren, epci_siren, fictional_names, many_names
+from coworking_geo.demo.names import epci_siren, fictional_names, many_names
 
 MIN_COMMUNES, MAX_COMMUNES = 50, 40000
 SMALL_MAX = 1500  # up to this size: three départements of one région (the default layout)
@@ -547,6 +547,3 @@ def arrondissement_of(terr: DemoTerritory, x: np.ndarray, y: np.ndarray) -> np.n
     return a["code"].to_numpy()[np.argmin(d, axis=1)]
 
 
-def commune_siren_of(code: str) -> str:
-    """SIREN of a commune of the demo (communes nouvelles get an EPCI-like 2000… SIREN)."""
-    return commune_siren(code)
