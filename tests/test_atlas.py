@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
 from jinja2.utils import htmlsafe_json_dumps
 
 from coworking_geo.atlas import maps, themes

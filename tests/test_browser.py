@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from coworking_geo.atlas.build import THEMES, build_map
-from coworking_geo.atlas.screenshot import CHROMIUM, chromium_available, check_pages
+from coworking_geo.atlas.screenshot import CHROMIUM, check_pages, chromium_available
 from coworking_geo.sources import load_sources
 
 pytestmark = [

@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from coworking_geo.classify import TERRITORY_CLASSES, density_class, is_metropolis, territory_class
+from coworking_geo.classify import (
+    TERRITORY_CLASSES,
+    density_class,
+    is_metropolis,
+    territory_class,
+)
 
 RULES = {"large_aav_min_population": 50000, "pole_categories": [11, 12], "couronne_categories": [20],
          "small_town_density_levels": [3]}

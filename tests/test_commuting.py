@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coworking_geo.commuting import Flows, build_commuting, places_from_communes, read_base_flux, read_fd_records, read_flows
+from coworking_geo.commuting import (
+    Flows,
+    build_commuting,
+    places_from_communes,
+    read_base_flux,
+    read_fd_records,
+    read_flows,
+)
 from coworking_geo.errors import InputFileError
 from coworking_geo.geodesy import haversine_km
 

@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from coworking_geo.errors import InputFileError
-from coworking_geo.fibre import build_fibre, quarter_label, read_arcep_export, read_arcep_latest_share, read_arcep_workbook
+from coworking_geo.fibre import (
+    build_fibre,
+    quarter_label,
+    read_arcep_export,
+    read_arcep_latest_share,
+    read_arcep_workbook,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from standins_indicators import communes_standin, crosswalk_standin  # noqa: E402

@@ -11,7 +11,14 @@ from shapely.geometry import Point
 
 from coworking_geo.codes import dep_of, normalise_insee
 from coworking_geo.errors import ConfigError, InputFileError
-from coworking_geo.io import atomic_path, parse_decimal, read_csv_text, read_provenance, read_table, write_parquet
+from coworking_geo.io import (
+    atomic_path,
+    parse_decimal,
+    read_csv_text,
+    read_provenance,
+    read_table,
+    write_parquet,
+)
 from coworking_geo.sources import provenance, provenance_line, title_for
 from coworking_geo.territory import parse_territory
 

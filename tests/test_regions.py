@@ -11,8 +11,20 @@ import pandas as pd
 import pytest
 
 from coworking_geo.access import compute_access, compute_access_region
-from coworking_geo.commuting import build_commuting, gather_summary, places_from_communes, read_flows
-from coworking_geo.regions import REGION_DEPARTEMENTS, REGION_OF_DEP, check_partition, gather, in_region, territory_regions
+from coworking_geo.commuting import (
+    build_commuting,
+    gather_summary,
+    places_from_communes,
+    read_flows,
+)
+from coworking_geo.regions import (
+    REGION_DEPARTEMENTS,
+    REGION_OF_DEP,
+    check_partition,
+    gather,
+    in_region,
+    territory_regions,
+)
 from coworking_geo.territory import parse_territory
 
 sys.path.insert(0, str(Path(__file__).parent))

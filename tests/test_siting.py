@@ -7,17 +7,21 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
+from coworking_geo.clustering import cluster
+from coworking_geo.geodesy import nearest_km
 from coworking_geo.siting import (
     allocate,
     demand_column,
     exact_mclp,
     greedy_mclp,
     latest_fibre_column,
-    nearest_km,
     priority_territories,
 )
-from coworking_geo.territory_profiles import commune_table, name_profiles, profile_features
-from coworking_geo.clustering import cluster
+from coworking_geo.territory_profiles import (
+    commune_table,
+    name_profiles,
+    profile_features,
+)
 
 
 def test_nearest_km_is_great_circle() -> None:

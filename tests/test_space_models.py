@@ -9,9 +9,19 @@ import pytest
 from shapely.geometry import box
 
 from coworking_geo.clustering import cluster
-from coworking_geo.economic_models import economic_features, link_spaces, name_economic_models, read_census
+from coworking_geo.economic_models import (
+    economic_features,
+    link_spaces,
+    name_economic_models,
+    read_census,
+)
 from coworking_geo.errors import InputFileError
-from coworking_geo.space_models import cross_table, model_features, name_models, space_features
+from coworking_geo.space_models import (
+    cross_table,
+    model_features,
+    name_models,
+    space_features,
+)
 
 
 def synthetic(n_side: int = 10) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:

@@ -15,7 +15,11 @@ from coworking_geo.spaces.dedup import normalise_name
 from coworking_geo.spaces.locate import CommuneIndex
 from coworking_geo.spaces.mission import mission_shares
 from coworking_geo.spaces.programmes import link_laureates, programme_labels
-from coworking_geo.spaces.readers import read_cget_2019, read_ftl_census, read_generic_csv
+from coworking_geo.spaces.readers import (
+    read_cget_2019,
+    read_ftl_census,
+    read_generic_csv,
+)
 from coworking_geo.spaces.register import RegisterParams, build_register
 from coworking_geo.spaces.vocabulary import TYPES, map_types
 

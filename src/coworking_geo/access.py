@@ -28,7 +28,12 @@ from rasterio.windows import Window, from_bounds
 from scipy.spatial import cKDTree
 
 from coworking_geo.errors import InputFileError
-from coworking_geo.geodesy import arc_to_chord_km, chord_to_arc_km, commune_centroids, to_ecef_km
+from coworking_geo.geodesy import (
+    arc_to_chord_km,
+    chord_to_arc_km,
+    commune_centroids,
+    to_ecef_km,
+)
 from coworking_geo.io import atomic_path
 from coworking_geo.log import get_logger
 from coworking_geo.regions import in_region

@@ -10,6 +10,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -43,6 +44,25 @@ def chord_to_arc_km(chord_km: np.ndarray) -> np.ndarray:
 def arc_to_chord_km(arc_km: float) -> float:
     """Chord length (km) of a great-circle distance (km): the radius to give a KD-tree on ECEF points."""
     return float(2 * EARTH_RADIUS_KM * np.sin(min(arc_km / (2 * EARTH_RADIUS_KM), np.pi / 2)))
+
+
+def nearest_km(from_lon: pd.Series, from_lat: pd.Series, to_lon: pd.Series, to_lat: pd.Series,
+               exclude_self: bool = False) -> np.ndarray:
+    """Great-circle km from each origin to the nearest target (NaN for missing coordinates).
+
+    ``exclude_self``: origins and targets are the same points; each point's own
+    entry is skipped (a different point at the same place still counts, 0 km).
+    """
+    out = np.full(len(from_lon), np.nan)
+    tgt = np.isfinite(np.asarray(to_lon, float)) & np.isfinite(np.asarray(to_lat, float))
+    org = np.isfinite(np.asarray(from_lon, float)) & np.isfinite(np.asarray(from_lat, float))
+    need = 2 if exclude_self else 1
+    if tgt.sum() < need or not org.any():
+        return out
+    tree = cKDTree(to_ecef_km(np.asarray(to_lon)[tgt], np.asarray(to_lat)[tgt]))
+    d, _ = tree.query(to_ecef_km(np.asarray(from_lon)[org], np.asarray(from_lat)[org]), k=need)
+    out[org] = chord_to_arc_km(d[:, 1] if exclude_self else d)
+    return out
 
 
 def metric_crs_for(dep_code: str) -> int:

@@ -19,7 +19,14 @@ import jinja2
 import pandas as pd
 
 from coworking_geo.atlas.themes import fr_number, fr_percent
-from coworking_geo.labels import FEATURES_FR, VALUE_MAPS, column_fr, column_kind, k_reason_fr, value_fr
+from coworking_geo.labels import (
+    FEATURES_FR,
+    VALUE_MAPS,
+    column_fr,
+    column_kind,
+    k_reason_fr,
+    value_fr,
+)
 from coworking_geo.sources import Source, title_for
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"

@@ -33,40 +33,6 @@ LOG = get_logger(__name__)
 FIBRE_RE = re.compile(r"^ftth_share_(?!change$|over_100)(.+)$")
 
 
-def sphere_xyz(lon: np.ndarray | pd.Series, lat: np.ndarray | pd.Series) -> np.ndarray:
-    """3-D Earth-centred coordinates in km of points given in degrees (EPSG:4326), on the sphere."""
-    return to_ecef_km(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-
-
-def chord_to_km(chord: np.ndarray | float) -> np.ndarray:
-    """Great-circle km from a chord length in km."""
-    return chord_to_arc_km(np.asarray(chord))
-
-
-def km_to_chord(km: float) -> float:
-    """Chord length in km of a great-circle distance in km."""
-    return arc_to_chord_km(km)
-
-
-def nearest_km(from_lon: pd.Series, from_lat: pd.Series, to_lon: pd.Series, to_lat: pd.Series,
-               exclude_self: bool = False) -> np.ndarray:
-    """Great-circle km from each origin to the nearest target (NaN for missing coordinates).
-
-    ``exclude_self``: origins and targets are the same points; each point's own
-    entry is skipped (a different point at the same place still counts, 0 km).
-    """
-    out = np.full(len(from_lon), np.nan)
-    tgt = np.isfinite(np.asarray(to_lon, float)) & np.isfinite(np.asarray(to_lat, float))
-    org = np.isfinite(np.asarray(from_lon, float)) & np.isfinite(np.asarray(from_lat, float))
-    need = 2 if exclude_self else 1
-    if tgt.sum() < need or not org.any():
-        return out
-    tree = cKDTree(sphere_xyz(np.asarray(to_lon)[tgt], np.asarray(to_lat)[tgt]))
-    d, _ = tree.query(sphere_xyz(np.asarray(from_lon)[org], np.asarray(from_lat)[org]), k=need)
-    out[org] = chord_to_km(d[:, 1] if exclude_self else d)
-    return out
-
-
 def latest_fibre_column(columns: list[str] | pd.Index) -> str | None:
     """The ``ftth_share_<vintage>`` column to use: the one named 'latest', else the greatest vintage."""
     found = [(m.group(1), c) for c in columns if (m := FIBRE_RE.match(str(c)))]
@@ -165,7 +131,7 @@ class AllocationResult:
 def coverage_matrix(cand_xyz: np.ndarray, dem_xyz: np.ndarray, coverage_km: float) -> sparse.csr_matrix:
     """Sparse boolean matrix (candidates × demand points): demand within ``coverage_km`` of the candidate."""
     tree = cKDTree(dem_xyz)
-    lists = tree.query_ball_point(cand_xyz, r=km_to_chord(coverage_km))
+    lists = tree.query_ball_point(cand_xyz, r=arc_to_chord_km(coverage_km))
     rows = np.repeat(np.arange(len(lists)), [len(x) for x in lists])
     cols = np.concatenate([np.asarray(x, dtype=int) for x in lists]) if len(lists) else np.array([], int)
     return sparse.csr_matrix((np.ones(len(rows), bool), (rows, cols)), shape=(len(cand_xyz), len(dem_xyz)))
@@ -263,7 +229,7 @@ def allocate(candidates: pd.DataFrame, demand: pd.DataFrame, n_sites: int, cover
     cand = candidates.sort_values("insee_code", kind="mergesort").reset_index(drop=True)
     dem = demand.sort_values("insee_code", kind="mergesort").reset_index(drop=True)
     w = dem["weight"].to_numpy(float)
-    cxyz, dxyz = sphere_xyz(cand["lon"], cand["lat"]), sphere_xyz(dem["lon"], dem["lat"])
+    cxyz, dxyz = to_ecef_km(cand["lon"], cand["lat"]), to_ecef_km(dem["lon"], dem["lat"])
     A = coverage_matrix(cxyz, dxyz, coverage_km)
     LOG.info("MCLP: %d candidates, %d demand points (total %.0f), %d coverage pairs within %s km",
              len(cand), len(dem), w.sum(), A.nnz, coverage_km)
@@ -280,7 +246,7 @@ def allocate(candidates: pd.DataFrame, demand: pd.DataFrame, n_sites: int, cover
     # allocate every covered demand point to its nearest chosen site
     if len(sites):
         d, nearest = cKDTree(cxyz[res.chosen]).query(dxyz)
-        within = chord_to_km(d) <= coverage_km + 1e-9
+        within = chord_to_arc_km(d) <= coverage_km + 1e-9
         alloc = pd.DataFrame({"site": nearest[within], "w": w[within],
                               "pop": dem["population"].to_numpy(float)[within] if "population" in dem else 0.0})
         agg = alloc.groupby("site").agg(assigned_demand=("w", "sum"), assigned_population=("pop", "sum"),

@@ -21,15 +21,20 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from coworking_geo.classify import TERRITORY_CLASSES
 from coworking_geo.clustering import ClusteringResult
 from coworking_geo.errors import InputFileError
-from coworking_geo.geodesy import commune_centroids
+from coworking_geo.geodesy import (
+    arc_to_chord_km,
+    commune_centroids,
+    nearest_km,
+    to_ecef_km,
+)
 from coworking_geo.log import get_logger
-from coworking_geo.siting import fibre_column, km_to_chord, nearest_km, sphere_xyz
+from coworking_geo.siting import fibre_column
 
 LOG = get_logger(__name__)
 
-TERRITORY_CLASSES = ("metropole", "ville_moyenne", "petite_ville", "periurbain", "rural")
 #: French place qualifier of each territory class (agrees with a masculine singular noun)
 PLACE_WORDS = {"metropole": "métropolitain", "ville_moyenne": "de ville moyenne", "petite_ville": "de petite ville",
                "periurbain": "périurbain", "rural": "rural"}
@@ -86,8 +91,8 @@ def sum_within_km(lon: pd.Series, lat: pd.Series, pts: pd.DataFrame, values: pd.
     out = np.full(len(lon), np.nan)
     ok = np.isfinite(np.asarray(lon, float)) & np.isfinite(np.asarray(lat, float))
     v = np.asarray(values, float)
-    tree = cKDTree(sphere_xyz(pts["lon"], pts["lat"]))
-    lists = tree.query_ball_point(sphere_xyz(np.asarray(lon)[ok], np.asarray(lat)[ok]), r=km_to_chord(radius_km))
+    tree = cKDTree(to_ecef_km(pts["lon"], pts["lat"]))
+    lists = tree.query_ball_point(to_ecef_km(np.asarray(lon)[ok], np.asarray(lat)[ok]), r=arc_to_chord_km(radius_km))
     sums = [np.nansum(v[ix]) if len(ix) and np.isfinite(v[ix]).any() else np.nan for ix in lists]
     out[ok] = sums
     return out

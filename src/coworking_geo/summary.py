@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-CLASS_ORDER = ["metropole", "ville_moyenne", "petite_ville", "periurbain", "rural"]
+from coworking_geo.classify import TERRITORY_CLASSES
 
 
 def diagnosis_by(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: pd.DataFrame, key: str,
@@ -51,7 +51,7 @@ def diagnosis_by(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: pd.Da
     out["long_commuters"] = out["long_commuters"].round(0).where(out["communes_with_flows"] > 0)
     out = out.drop(columns=["grid_pop", "within", "fibre_pop", "fibre_weight"])
     if key == "territory_class":
-        order = [k for k in CLASS_ORDER if k in out.index] + [k for k in out.index if k not in CLASS_ORDER]
+        order = [k for k in TERRITORY_CLASSES if k in out.index] + [k for k in out.index if k not in TERRITORY_CLASSES]
         out = out.loc[order]
     out = out.reset_index().rename(columns={"index": key})
     cols = [key, "communes", "population", "spaces", "spaces_per_100k", "communes_with_space",

@@ -24,8 +24,9 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.neighbors import kneighbors_graph
 
 from coworking_geo.clustering import ClusteringResult, canonical_labels
+from coworking_geo.geodesy import nearest_km, to_ecef_km
 from coworking_geo.log import get_logger
-from coworking_geo.siting import fibre_column, nearest_km, sphere_xyz
+from coworking_geo.siting import fibre_column
 from coworking_geo.space_models import commune_points, dedupe_names
 
 LOG = get_logger(__name__)
@@ -106,7 +107,7 @@ def profile_features(table: pd.DataFrame, unit: str = "commune") -> pd.DataFrame
 def spatial_labels(features_scaled: pd.DataFrame, points: pd.DataFrame, k: int, n_neighbors: int = 8) -> pd.Series:
     """Spatially constrained Ward labels (canonical): connectivity = k nearest centroids."""
     pts = points.reindex(features_scaled.index)
-    xyz = sphere_xyz(pts["lon"].fillna(0), pts["lat"].fillna(0))
+    xyz = to_ecef_km(pts["lon"].fillna(0), pts["lat"].fillna(0))
     conn = kneighbors_graph(xyz, n_neighbors=min(n_neighbors, len(xyz) - 1), include_self=False)
     X = features_scaled.to_numpy()
     lab = AgglomerativeClustering(n_clusters=k, linkage="ward", connectivity=conn).fit_predict(X)

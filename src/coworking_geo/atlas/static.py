@@ -22,8 +22,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.path import Path as MplPath  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
 
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer  # noqa: E402
 from coworking_geo.geodesy import METRO_METRIC_CRS, metric_crs_for  # noqa: E402

@@ -17,17 +17,18 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
+from coworking_geo import classify
+from coworking_geo.labels import TERRITORY_CLASS_FR
+
 MISSING_COLOUR = "#d9d9d9"
 MISSING_LABEL = "Non disponible"
 NBSP = "\u202f"  # narrow no-break space: French thousands separator and before %
 
+CLASS_COLOURS = {"metropole": "#7b3294", "ville_moyenne": "#c2a5cf", "petite_ville": "#fdb863",
+                 "periurbain": "#a6dba0", "rural": "#008837"}
+#: territory class → (French label, colour), in the classification's order
 TERRITORY_CLASSES: dict[str, tuple[str, str]] = {
-    "metropole": ("Métropole", "#7b3294"),
-    "ville_moyenne": ("Ville moyenne", "#c2a5cf"),
-    "petite_ville": ("Petite ville", "#fdb863"),
-    "periurbain": ("Périurbain", "#a6dba0"),
-    "rural": ("Rural", "#008837"),
-}
+    c: (TERRITORY_CLASS_FR[c], CLASS_COLOURS[c]) for c in classify.TERRITORY_CLASSES}
 
 
 @dataclass(frozen=True)

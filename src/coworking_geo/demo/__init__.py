@@ -16,7 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from coworking_geo.demo import admin_files, fibre_files, mobpro_files, popgrid_files, spaces_files
+from coworking_geo.demo import (
+    admin_files,
+    fibre_files,
+    mobpro_files,
+    popgrid_files,
+    spaces_files,
+)
 from coworking_geo.demo.model import DemoTerritory, build_territory
 
 log = logging.getLogger(__name__)

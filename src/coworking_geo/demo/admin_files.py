@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from coworking_geo.demo.fmt import csv_text, fmt_float, geojson_text, gzip_bytes, largest_remainder, write_bytes
+from coworking_geo.demo.fmt import (
+    csv_text,
+    fmt_float,
+    geojson_text,
+    gzip_bytes,
+    largest_remainder,
+    write_bytes,
+)
 from coworking_geo.demo.model import CENTRAL_NAME, DemoTerritory
 from coworking_geo.demo.names import commune_siren, epci_siren, type_liaison, upper_name
 

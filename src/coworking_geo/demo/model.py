@@ -15,11 +15,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
-from coworking_geo.demo.geography import KM, Seeds, draw_seeds, voronoi_cells
 from scipy.cluster.vq import kmeans2
 from scipy.spatial import cKDTree
 
+from coworking_geo.demo.geography import KM, Seeds, draw_seeds, voronoi_cells
 from coworking_geo.demo.names import epci_siren, fictional_names, many_names
 
 MIN_COMMUNES, MAX_COMMUNES = 50, 40000

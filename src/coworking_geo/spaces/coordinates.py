@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
@@ -98,10 +97,3 @@ def repair_coordinates(lat_raw: pd.Series, lon_raw: pd.Series) -> RepairedCoordi
     fixes = _add(fixes, missing, "missing")
     fixes = _add(fixes, zone.isna() & ~missing, "outside_france")
     return RepairedCoordinates(lon.astype("float64"), lat.astype("float64"), fixes, zone)
-
-
-def haversine_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km between WGS84 points (mean Earth radius 6,371 km)."""
-    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * np.arcsin(np.sqrt(a))

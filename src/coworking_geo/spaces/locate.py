@@ -23,7 +23,6 @@ from coworking_geo.geodesy import metric_crs_for
 from coworking_geo.spaces.vocabulary import fold
 
 
-
 def zone_of_code(codes: pd.Series) -> pd.Series:
     """'metro' or the overseas département code for each commune code (NA stays NA)."""
     c = codes.astype("string")
