@@ -16,11 +16,9 @@ Snakemake's "Finished jobid: N (Rule: name)" lines, and appends a row to
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from run_workflow import append_csv, workflow_copy
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 20.0
@@ -76,9 +75,7 @@ def main() -> None:
     if args.workdir is None:
         tmp = tempfile.TemporaryDirectory(prefix=f"rerun-{args.case}-")
         workdir = Path(tmp.name)
-        shutil.copy(REPO / "Snakefile", workdir / "Snakefile")
-        for folder in ("config", "workflow", "profiles"):
-            shutil.copytree(REPO / folder, workdir / folder)
+        workflow_copy(workdir)
     else:
         workdir = args.workdir
     try:
@@ -104,13 +101,7 @@ def main() -> None:
            "change": f"{key}: {old} -> {value}", "full_run_s": round(full_s, 2), "rerun_s": round(wall, 2),
            "target_s": TARGET_S, "n_rules_rerun": len(rules), "n_rules_full": len(full_rules),
            "rules_rerun": ";".join(rules)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    new = not args.out.exists()
-    with args.out.open("a", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
+    append_csv(args.out, [row])
     print(f"appended to {args.out}")
 
 

@@ -44,6 +44,17 @@ def workflow_copy(dest: Path) -> None:
         shutil.copytree(REPO / folder, dest / folder)
 
 
+def append_csv(path: Path, rows: list[dict[str, object]]) -> None:
+    """Append rows to a CSV, writing the header when the file is new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
 def read_inputs_seconds(workdir: Path) -> float:
     """Seconds to read and parse every raw file of the run once, with the usual readers and no
     processing: GeoPackages and GeoJSON with pyogrio (Arrow), rasters with rasterio, CSV (zipped or
@@ -124,15 +135,9 @@ def main() -> None:
     args = parser.parse_args()
     if any(c not in ("demo", "stress") for c in args.cases) and not os.environ.get("COWORKING_GEO_MIRROR"):
         raise SystemExit("real cases need COWORKING_GEO_MIRROR (e.g. COWORKING_GEO_MIRROR=../shared/data)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().isoformat(timespec="seconds")
     rows = [{"when": stamp, **run_case(c, args.cores)} for c in args.cases]
-    new = not args.out.exists()
-    with args.out.open("a", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
+    append_csv(args.out, rows)
     print(f"\nappended to {args.out}")
 
 
