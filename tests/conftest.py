@@ -60,7 +60,8 @@ def france_build(mirror: Path):
     }.items():
         programmes[name], found = cm.programme_membership(codes, cur, xw, "va" if name == "village_avenir" else name)
         more.append(found)
-    rules = {"large_aav_min_population": 50000, "pole_categories": [11, 12], "couronne_categories": [20],
-             "small_town_density_levels": [3]}
+    import yaml
+
+    rules = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))["territories"]["classification"]
     out = cm.assemble_communes(com, dens, aav, nature, programmes, 2021, rules)
     return out, pd.concat([issues, i1, i2, *more], ignore_index=True), stats

@@ -45,7 +45,7 @@ def make_frames(nx: int = 6, ny: int = 5) -> dict[str, object]:
             codes.append(f"{'61' if i < 3 else '72'}{i * ny + j:03d}")
     n = len(codes)
     k = np.arange(n)
-    classes = np.array(["metropole", "ville_moyenne", "petite_ville", "periurbain", "rural"])[k % 5]
+    classes = np.array(["metropole", "ville_moyenne", "petite_ville", "periurbain", "rural_sous_influence"])[k % 5]
     communes = gpd.GeoDataFrame({
         "insee_code": codes, "name": [f"Saint-Évroult {c}" for c in codes], "dep_code": [c[:2] for c in codes],
         "reg_code": ["28" if c[:2] == "61" else "52" for c in codes], "epci_code": ["200000" + c[:2] for c in codes],
@@ -157,8 +157,9 @@ def test_french_formatting_and_classes() -> None:
 
 def test_theme_layers(inputs: AtlasInputs) -> None:
     tc = themes.territory_class_layer(inputs.communes)
-    assert [it.label for it in tc.legend] == ["Métropole", "Ville moyenne", "Petite ville", "Périurbain", "Rural"]
-    assert tc.labels["61000"] == "Métropole" and tc.counts["rural"] == 6
+    assert [it.label for it in tc.legend] == ["Grande agglomération", "Ville moyenne", "Petite ville",
+                                              "Couronne périurbaine", "Rural sous influence d\u2019un pôle"]
+    assert tc.labels["61000"] == "Grande agglomération" and tc.counts["rural_sous_influence"] == 6
     fs = themes.fibre_share_layer(inputs.communes, inputs.indicators)
     assert fs.title == "Part des locaux raccordables FttH (dernier trimestre)"
     assert fs.labels["61000"] == "30,0\u202f%"

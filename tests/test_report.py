@@ -162,7 +162,7 @@ def test_report_tables_read_in_french() -> None:
     df = pd.DataFrame({"model_id": [1, 2, 3], "model_name": ["Pôle de coworking métropolitain", "Fab-lab rural isolé",
                                                              "Coworking périurbain"],
                        "chosen_k": 3, "k_reason": reason, "n_spaces": [1463, 20, 5], "share": [0.764, 0.2, 0.036],
-                       "dominant_territory_class": ["metropole", "rural", "periurbain"],
+                       "dominant_territory_class": ["metropole", "rural_sous_influence", "periurbain"],
                        "z_fibre_share": [0.1, -0.2, 0.3]})
     page = table_html(df, "space_model_profiles.csv")
     p = parse(page)
@@ -170,6 +170,6 @@ def test_report_tables_read_in_french() -> None:
     assert page.count("data-col=\"k_reason\"") == 1 and "Nombre de groupes retenu : 3." in page
     assert "meilleur rang moyen (1,33) sur 3 critères" in page and "has the best" not in page.split("data-value")[0]
     assert ">Modèle</th>" in page and ">Espaces</th>" in page and ">Classe dominante</th>" in page
-    assert ">Métropole<" in page and ">Périurbain<" in page and ">1\u202f463<" in page and ">76,4\u202f%<" in page
+    assert ">Grande agglomération<" in page and ">Couronne périurbaine<" in page and ">1\u202f463<" in page and ">76,4\u202f%<" in page
     main, details = page.split("<details>")
     assert "z_fibre_share" not in main and 'data-col="z_fibre_share"' in details  # technical: folded

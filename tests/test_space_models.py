@@ -38,7 +38,7 @@ def synthetic(n_side: int = 10) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.Data
                          "name": f"Commune {i}-{j}", "dep_code": "99", "reg_code": "99",
                          "epci_code": f"2000000{i // 5}{j // 5}",
                          "population": 50_000 if metro else 400, "density_level": 1 if metro else 6,
-                         "metropolis": metro, "territory_class": "metropole" if metro else "rural",
+                         "metropolis": metro, "territory_class": "metropole" if metro else "rural_autonome_tres_peu_dense",
                          "geometry": box(2 + 0.1 * j, 47 + 0.1 * i, 2.1 + 0.1 * j, 47.1 + 0.1 * i)})
     communes = gpd.GeoDataFrame(rows, crs=4326)
     ind = pd.DataFrame({"insee_code": communes["insee_code"],
@@ -100,7 +100,7 @@ def test_models_named_by_the_rule_and_cross_table() -> None:
     assign = pd.DataFrame({"space_id": f.index, "model_id": res.labels.to_numpy() + 1})
     assign = assign.merge(prof[["model_id", "model_name"]], on="model_id")
     tab = cross_table(f, assign)
-    assert tab.set_index("model_name").loc["Fab-lab rural isolé", "rural"] == 8
+    assert tab.set_index("model_name").loc["Fab-lab rural isolé", "rural_autonome_tres_peu_dense"] == 8
     assert tab.set_index("model_name").loc["total", "total"] == 20
 
 

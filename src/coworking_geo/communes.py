@@ -233,6 +233,14 @@ def read_epci_nature(path: str | os.PathLike[str]) -> pd.Series:
     return df.drop_duplicates("EPCI").set_index("EPCI")["NATURE_EPCI"].astype("string")
 
 
+def read_ruralite(path: str | os.PathLike[str]) -> pd.Series:
+    """ANCT's typology of rural communes (``niveau_ruralite``, COG 2025) as commune code → label."""
+    df, _ = read_csv_text(path, required=["insee_com", "niveau_ruralite"])
+    codes, _ = normalise_insee(df["insee_com"].astype("string").fillna(""))
+    return pd.Series(df["niveau_ruralite"].astype("string").str.strip().to_numpy(), index=codes.to_numpy(),
+                     name="anct_ruralite").groupby(level=0).first()
+
+
 def programme_codes_csv(path: str | os.PathLike[str], column: str = "insee_com") -> pd.Series:
     """Commune codes of a programme list given as a CSV (Action Cœur de Ville)."""
     df, _ = read_csv_text(path, required=[column])
@@ -290,7 +298,7 @@ def read_admin_layer(path: str | os.PathLike[str], level: str) -> gpd.GeoDataFra
 COMMUNE_COLUMNS = [
     "insee_code", "name", "dep_code", "reg_code", "epci_code", "epci_nature", "population", "population_year",
     "density_level", "density_class", "aav_code", "aav_name", "aav_category", "aav_size_class", "uu_code",
-    "metropolis", "acv", "pvd", "village_avenir", "territory_class", "geometry",
+    "metropolis", "acv", "pvd", "village_avenir", "rural", "territory_class", "geometry",
 ]
 
 
@@ -302,18 +310,19 @@ def assemble_communes(communes: gpd.GeoDataFrame, density: pd.DataFrame, aav: pd
     ``programmes`` maps acv / pvd / village_avenir to boolean series indexed by
     commune code. One row per commune in, one row out.
     """
-    from coworking_geo.classify import density_class, is_metropolis, territory_class
+    from coworking_geo.classify import density_class, in_metropolis, is_rural, territory_class
 
     out = communes.merge(density, on="insee_code", how="left", validate="1:1")
     out = out.merge(aav, on="insee_code", how="left", validate="1:1")
     out["epci_nature"] = out["epci_code"].map(epci_nature).astype("string")
     out["population_year"] = int(population_year)
     out["density_class"] = density_class(out["density_level"])
-    out["metropolis"] = is_metropolis(out["epci_nature"])
+    out["metropolis"] = in_metropolis(out["epci_nature"])
     for name in ("acv", "pvd", "village_avenir"):
         member = programmes.get(name)
         out[name] = (out["insee_code"].map(member).fillna(False).astype(bool) if member is not None
                      else False)
+    out["rural"] = is_rural(out["density_level"])
     out["territory_class"] = territory_class(out, rules)
     if len(out) != len(communes):
         raise AssertionError("a join changed the number of communes")
@@ -321,6 +330,34 @@ def assemble_communes(communes: gpd.GeoDataFrame, density: pd.DataFrame, aav: pd
     if n_nature:
         log.warning("%d commune(s) have an EPCI code without a known nature", n_nature)
     return gpd.GeoDataFrame(out[COMMUNE_COLUMNS], geometry="geometry", crs="EPSG:4326")
+
+
+def unclassified(communes: pd.DataFrame, density_path: str | os.PathLike[str],
+                 aav_path: str | os.PathLike[str], max_share: float) -> pd.DataFrame:
+    """Issues rows for communes classed with a missing input; raises when they exceed ``max_share`` of communes or population.
+
+    The error names the file that left them without a class (density grid or AAV
+    table) and the shares, so a truncated source never becomes a default class.
+    """
+    from coworking_geo.classify import INCOMPLETE_CLASSES, unknown_class_share
+
+    unknown = communes["territory_class"].isin(INCOMPLETE_CLASSES).fillna(True)
+    no_density = unknown & communes["density_level"].isna()
+    reason = pd.Series("no AAV 2020 category (CATEAAV2020): " + communes["territory_class"].astype(str),
+                       index=communes.index)
+    reason[no_density] = "no INSEE density level: class unknown"
+    issues = _issues(communes.loc[unknown, "insee_code"], "territory_class", "unclassified", reason[unknown])
+    share_c, share_p = unknown_class_share(communes)
+    if share_c > max_share or share_p > max_share:
+        n_dens, n_aav = int(no_density.sum()), int((unknown & ~no_density).sum())
+        raise InputFileError(
+            density_path if n_dens > n_aav else aav_path,
+            f"{int(unknown.sum())} communes ({share_c:.2%} of communes, {share_p:.2%} of the population) are left "
+            f"without a territory class, above the allowed {max_share:.2%} "
+            f"(territories.classification.max_unknown_share; {n_dens} without a density level, {n_aav} without an "
+            "AAV category): the file is probably cut or from another COG",
+        )
+    return issues
 
 
 def counts_by(communes: pd.DataFrame, key: str, order: list[str] | None = None,

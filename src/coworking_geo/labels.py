@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 
 TERRITORY_CLASS_FR: dict[str, str] = {
-    "metropole": "Métropole", "ville_moyenne": "Ville moyenne", "petite_ville": "Petite ville",
-    "periurbain": "Périurbain", "rural": "Rural", "unknown": "Inconnue", "total": "Total",
-    "all": "Ensemble",
+    "metropole": "Grande agglomération", "ville_moyenne": "Ville moyenne", "petite_ville": "Petite ville",
+    "periurbain": "Couronne périurbaine", "rural_sous_influence": "Rural sous influence d\u2019un pôle",
+    "rural_autonome_peu_dense": "Rural autonome peu dense",
+    "rural_autonome_tres_peu_dense": "Rural autonome très peu dense",
+    "rural_influence_inconnue": "Rural (influence d\u2019un pôle non renseignée)",
+    "unknown": "Classe inconnue", "total": "Total", "all": "Ensemble",
 }
 DENSITY_CLASS_FR: dict[str, str] = {
     "dense": "Commune dense", "intermediate": "Densité intermédiaire", "rural": "Commune rurale",
@@ -79,8 +82,7 @@ COLUMNS_FR: dict[str, str] = {
     "balanced": "Bilan équilibré", "indicator": "Indicateur", "description": "Description",
     "published": "Publié (2018)", "ours": "Recalculé", "numerator": "Numérateur", "denominator": "Dénominateur",
     "difference_pts": "Écart (points)", "scope": "Périmètre", "total": "Total",
-    "metropole": "Métropole", "ville_moyenne": "Ville moyenne", "petite_ville": "Petite ville",
-    "periurbain": "Périurbain", "rural": "Rural",
+    **{k: v for k, v in TERRITORY_CLASS_FR.items() if k not in ("total", "all")},
     "spaces": "Espaces", "spaces_per_100k": "Espaces pour 100 000 hab.",
     "communes_with_space": "Communes avec un espace",
     "population_share_within_10km": "Part de la population à moins de 10 km d'un espace",

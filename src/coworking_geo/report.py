@@ -166,8 +166,11 @@ GUIDES: dict[str, str] = {
     "diag_region": "Les mêmes indicateurs par région.",
     "by_density": "Le même décompte selon la grille communale de densité de l\u2019INSEE : dense (niveau 1), "
                   "intermédiaire (2 à 4), rural (5 à 7).",
-    "by_class": "Chaque ligne est une classe de territoire : combien de communes et d\u2019habitants elle compte, "
-                "et quelle part de la France elle représente.",
+    "by_class": "Chaque ligne est une classe de territoire, lue sur deux zonages officiels de l\u2019INSEE : la "
+                "grille communale de densité et les aires d\u2019attraction des villes (AAV 2020). Les classes "
+                "rurales sont exactement les communes rurales de l\u2019INSEE (niveaux de densité 5 à 7, définition "
+                "de 2021), réparties selon l\u2019influence d\u2019un pôle ; les « 22 métropoles » de la mission "
+                "restent un indicateur à part.",
     "by_region": "Le même décompte par région : nombre de communes, population et leur part dans le total.",
     "access": "Quelle part de la population vit à moins de 5, 10 ou 20 km d\u2019un espace de coworking ou "
               "tiers-lieu, selon la classe de territoire ; la distance moyenne est pondérée par la population.",
@@ -296,6 +299,21 @@ def table_html(df: pd.DataFrame, name: str, max_rows: int = MAX_ROWS) -> str:
     return "".join(out)
 
 
+def rural_agreement(tables: dict[str, pd.DataFrame]) -> str:
+    """One sentence relating the class table to the density table: the rural classes sum to the rural density row."""
+    from coworking_geo.classify import RURAL_CLASSES
+
+    by_class, by_density = tables.get("communes_by_territory_class.csv"), tables.get("communes_by_density_class.csv")
+    if by_class is None or by_density is None:
+        return ""
+    rural_cls = by_class[by_class["territory_class"].isin(RURAL_CLASSES)]
+    rural_dens = by_density[by_density["density_class"].eq("rural")]
+    n, pop = int(rural_cls["communes"].sum()), int(rural_cls["population"].sum())
+    same = n == int(rural_dens["communes"].sum()) and pop == int(rural_dens["population"].sum())
+    return (f"Les classes rurales du tableau précédent réunissent {fr_number(n)} communes et {fr_number(pop)} "
+            f"habitants, {'exactement' if same else 'à la différence de'} la ligne « Commune rurale » de ce tableau.")
+
+
 def render_report(title: str, territory: str, figures: list[Figure], mission: list[dict[str, Any]],
                   tables: dict[str, pd.DataFrame], sources: list[Source], atlas_link: str | None = "atlas/index.html",
                   generated: str = "", territory_label: str | None = None) -> str:
@@ -304,8 +322,9 @@ def render_report(title: str, territory: str, figures: list[Figure], mission: li
         territory, territory)
     env = jinja2.Environment(autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     tpl = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
+    guides = {**GUIDES, "by_density": " ".join(filter(None, [GUIDES["by_density"], rural_agreement(tables)]))}
     sections = [{"id": sid, "title": t, "file": f, "html": jinja2.utils.markupsafe.Markup(table_html(tables[f], f)),
-                 "n": len(tables[f]), "guide": GUIDES.get(sid, "")} for f, sid, t in TABLES if f in tables]
+                 "n": len(tables[f]), "guide": guides.get(sid, "")} for f, sid, t in TABLES if f in tables]
     demo = territory == "demo"
     return tpl.render(title=title_for(title, territory), territory=territory, figures=figures, mission=mission,
                       fmt=format_value, sections=sections, sources=sources, demo=demo, atlas_link=atlas_link,

@@ -37,7 +37,8 @@ LOG = get_logger(__name__)
 
 #: French place qualifier of each territory class (agrees with a masculine singular noun)
 PLACE_WORDS = {"metropole": "métropolitain", "ville_moyenne": "de ville moyenne", "petite_ville": "de petite ville",
-               "periurbain": "périurbain", "rural": "rural"}
+               "periurbain": "périurbain", "rural_sous_influence": "rural", "rural_autonome_peu_dense": "rural",
+               "rural_autonome_tres_peu_dense": "rural", "rural_influence_inconnue": "rural"}
 MIXED_PLACE = "multi-territoires"
 #: function word (singular, plural) of a model
 FUNCTION_WORDS = {"coworking": ("Coworking", "coworking"), "fablab": ("Fab-lab", "fab-labs"),

@@ -68,8 +68,10 @@ rule territories_communes:
         acv=raw("anct_action_coeur_de_ville"),
         pvd=raw("anct_petites_villes_de_demain"),
         va=raw("anct_villages_avenir"),
+        ruralite=[] if TERRITORY.is_demo else raw("anct_typologies_communes", "ruralite.csv"),
     output:
         communes=f"{PROC}/communes.parquet",
+        official=f"{RES}/tables/territory_class_vs_official.csv",
         by_class=f"{RES}/tables/communes_by_territory_class.csv",
         by_density=f"{RES}/tables/communes_by_density_class.csv",
         by_region=f"{RES}/tables/communes_by_region.csv",

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from coworking_geo import communes as cm
-from coworking_geo.classify import DENSITY_CLASSES, TERRITORY_CLASSES
+from coworking_geo.classify import DENSITY_CLASSES, TERRITORY_CLASSES, territory_class_vs_official
 from coworking_geo.codes import dep_of
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
@@ -30,6 +30,8 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     out = cm.assemble_communes(communes, density, aav, nature, {"acv": acv, "pvd": pvd, "village_avenir": va},
                                smk.params.population_year, smk.params.classification)
 
+    unclassified = cm.unclassified(out, smk.input.density, smk.input.aav,
+                                   smk.params.classification["max_unknown_share"])
     mask = territory.select(out["dep_code"], out["reg_code"])
     out = out[mask.to_numpy()].reset_index(drop=True)
     source_total = int(communes.loc[mask.to_numpy(), "population"].sum())
@@ -37,11 +39,11 @@ with snakemake_script(snakemake) as log:  # noqa: F821
         raise AssertionError("population total differs from the source")
     log.info("%s: %d communes, population %d (source total %d), %d without a class; %d polygons repaired",
              territory.spec, len(out), int(out["population"].sum()), source_total,
-             int(out["territory_class"].isna().sum()), stats["geometries_repaired"])
+             int(out["territory_class"].eq("unknown").sum()), stats["geometries_repaired"])
     log.info("territory_class: %s", out["territory_class"].value_counts().to_dict())
 
     # Issues of the territory only (codes whose département is in it; all of them for france / demo).
-    issues = pd.concat([issues, i_dens, i_aav, i_acv, i_pvd, i_va], ignore_index=True)
+    issues = pd.concat([issues, i_dens, i_aav, i_acv, i_pvd, i_va, unclassified], ignore_index=True)
     dep_reg = communes.drop_duplicates("dep_code").set_index("dep_code")["reg_code"]
     code5 = issues["code"].fillna("").str.strip().str.zfill(5)
     idep = code5.map(dep_of)
@@ -60,7 +62,10 @@ with snakemake_script(snakemake) as log:  # noqa: F821
         "by_density": cm.counts_by(out, "density_class", DENSITY_CLASSES),
         "by_region": cm.counts_by(out, "reg_code", sorted(out["reg_code"].dropna().unique()), regions),
     }
+    ruralite = cm.read_ruralite(smk.input.ruralite) if smk.input.ruralite else None
+    tables["official"] = territory_class_vs_official(out, ruralite)
     for key, title in [("by_class", "Communes and population by territory class"),
+                       ("official", "Territory class against INSEE's density levels and ANCT's ruralité typology"),
                        ("by_density", "Communes and population by density class"),
                        ("by_region", "Communes and population by région")]:
         write_csv(tables[key], smk.output[key], provenance(sources, ids, spec, title))

@@ -26,8 +26,9 @@ from coworking_geo.spaces.vocabulary import TYPE_LABELS_FR
 THEMES: dict[str, str] = {
     "spaces": "Espaces de coworking et tiers-lieux, colorés par modèle ; Fabriques de territoire et "
               "Manufactures de proximité",
-    "territory_class": "Classe de territoire de chaque commune (métropole, ville moyenne, petite ville, "
-                       "périurbain, rural)",
+    "territory_class": "Classe de territoire de chaque commune, sur la grille de densité et les aires "
+                       "d'attraction des villes de l'INSEE (grande agglomération, ville moyenne, petite ville, "
+                       "couronne périurbaine, trois types de rural)",
     "fibre_share": "Part des locaux raccordables à la fibre (FttH), dernier millésime",
     "fibre_change": "Évolution de la part des locaux raccordables FttH entre millésimes",
     "commuting_share": "Part des actifs occupés travaillant hors de leur commune de résidence",
