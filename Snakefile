@@ -14,6 +14,10 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+
+
+check_cross_fields(config)
+
 include: "workflow/rules/retrieve.smk"
 include: "workflow/rules/territories.smk"
 include: "workflow/rules/spaces.smk"

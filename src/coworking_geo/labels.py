@@ -85,7 +85,6 @@ COLUMNS_FR: dict[str, str] = {
     **{k: v for k, v in TERRITORY_CLASS_FR.items() if k not in ("total", "all")},
     "spaces": "Espaces", "spaces_per_100k": "Espaces pour 100 000 hab.",
     "communes_with_space": "Communes avec un espace",
-    "population_share_within_10km": "Part de la population à moins de 10 km d'un espace",
     "communes_with_flows": "Communes couvertes par les flux",
 }
 
@@ -103,6 +102,9 @@ def column_fr(col: str) -> str:
         return COLUMNS_FR[col]
     if col.startswith("z_"):
         return f"Écart réduit : {column_fr(col[2:])}"
+    radius = re.fullmatch(r"population_share_within_(\d+(?:\.\d+)?)km", col)
+    if radius:
+        return f"Part de la population à moins de {radius.group(1)} km d\u2019un espace"
     if col.startswith("fix_"):
         return "Correction : " + col[4:].replace("_", " ")
     return col.replace("_", " ")

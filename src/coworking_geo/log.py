@@ -38,7 +38,9 @@ def snakemake_script(smk: Any) -> Iterator[logging.Logger]:
     """Set up logging for a rule's script and turn the package's errors into one clear line.
 
     A :class:`CoworkingGeoError` is logged (to the rule's log and to stderr)
-    without a traceback and the script exits with status 1.
+    without a traceback and the script exits with status 1. Any other exception
+    is logged with its traceback before it propagates, so the rule's log never
+    stays empty when the rule fails.
     """
     setup_snakemake_logging(smk)
     logger = logging.getLogger(f"coworking_geo.rule.{getattr(smk, 'rule', 'script')}")
@@ -47,3 +49,6 @@ def snakemake_script(smk: Any) -> Iterator[logging.Logger]:
     except CoworkingGeoError as exc:
         logger.error("%s", exc)
         raise SystemExit(1) from None
+    except Exception:
+        logger.exception("the rule failed on an unexpected error (traceback below)")
+        raise

@@ -13,15 +13,18 @@ from coworking_geo.classify import TERRITORY_CLASSES
 
 
 def diagnosis_by(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: pd.DataFrame, key: str,
-                 fibre_col: str = "ftth_share_latest", within_col: str = "pop_within_10km") -> pd.DataFrame:
+                 fibre_col: str = "ftth_share_latest", radius_km: float = 10) -> pd.DataFrame:
     """One row per value of ``key`` (a column of ``communes``) plus a ``total`` row.
 
     Columns: ``communes, population, spaces, spaces_per_100k, communes_with_space,
-    population_share_within_10km`` (of the grid population of those communes),
+    population_share_within_<radius_km>km`` (of the grid population of those communes;
+    ``pop_within_<radius_km>km`` must be a column of ``indicators``),
     ``fibre_share`` (population-weighted ``fibre_col``), ``long_commuters`` and
     ``communes_with_flows`` (commuting is NA outside the flows' coverage, so the sum
     covers those communes only, and is NA for a group with no covered commune).
     """
+    within_col = f"pop_within_{radius_km:g}km"
+    share_col = f"population_share_within_{radius_km:g}km"
     c = pd.DataFrame(communes.drop(columns="geometry", errors="ignore"))[["insee_code", key, "population"]]
     ind_cols = ["insee_code", fibre_col, within_col, "access_population", "long_commuters", "flows_covered"]
     c = c.merge(indicators[ind_cols], on="insee_code", how="left", validate="one_to_one")
@@ -46,7 +49,7 @@ def diagnosis_by(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: pd.Da
     out = c.groupby(key, dropna=False).apply(_agg, include_groups=False)
     out.loc["total"] = _agg(c)
     out["spaces_per_100k"] = (1e5 * out["spaces"] / out["population"].where(out["population"] > 0)).round(2)
-    out["population_share_within_10km"] = (out["within"] / out["grid_pop"].where(out["grid_pop"] > 0)).round(4)
+    out[share_col] = (out["within"] / out["grid_pop"].where(out["grid_pop"] > 0)).round(4)
     out["fibre_share"] = (out["fibre_pop"] / out["fibre_weight"].where(out["fibre_weight"] > 0)).round(4)
     out["long_commuters"] = out["long_commuters"].round(0).where(out["communes_with_flows"] > 0)
     out = out.drop(columns=["grid_pop", "within", "fibre_pop", "fibre_weight"])
@@ -55,6 +58,6 @@ def diagnosis_by(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: pd.Da
         out = out.loc[order]
     out = out.reset_index().rename(columns={"index": key})
     cols = [key, "communes", "population", "spaces", "spaces_per_100k", "communes_with_space",
-            "population_share_within_10km", "fibre_share", "long_commuters", "communes_with_flows"]
+            share_col, "fibre_share", "long_commuters", "communes_with_flows"]
     return out[cols].astype({"communes": "int64", "population": "int64", "spaces": "int64",
                              "communes_with_space": "int64", "communes_with_flows": "int64"})

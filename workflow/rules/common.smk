@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
+from coworking_geo.settings import check_cross_fields  # noqa: E402
 from coworking_geo.sources import load_sources  # noqa: E402
 from coworking_geo.territory import parse_territory  # noqa: E402
 from coworking_geo.regions import region_departements, territory_regions  # noqa: E402

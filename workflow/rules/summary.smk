@@ -17,6 +17,7 @@ rule summary_tables:
         by_region=f"{RES}/tables/diagnosis_by_region.csv",
     params:
         territory=TERRITORY.spec,
+        radius_km=config["indicators"]["summary_radius_km"],
     log:
         f"{LOGS}/summary/summary_tables.log",
     benchmark:

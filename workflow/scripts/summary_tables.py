@@ -14,10 +14,10 @@ with snakemake_script(smk) as log:
     indicators = pd.read_parquet(smk.input.indicators)
     regions = pd.read_parquet(smk.input.regions, columns=["reg_code", "reg_name"])
     inputs = [smk.input.communes, smk.input.spaces, smk.input.indicators]
-    by_class = diagnosis_by(communes, spaces, indicators, "territory_class")
+    by_class = diagnosis_by(communes, spaces, indicators, "territory_class", radius_km=smk.params.radius_km)
     write_csv(by_class, smk.output.by_class,
               inherited_provenance(inputs, "Diagnostic par classe de territoire", smk.params.territory))
-    by_region = diagnosis_by(communes, spaces, indicators, "reg_code")
+    by_region = diagnosis_by(communes, spaces, indicators, "reg_code", radius_km=smk.params.radius_km)
     by_region.insert(1, "reg_name", by_region["reg_code"].map(regions.set_index("reg_code")["reg_name"]).fillna("Total"))
     write_csv(by_region, smk.output.by_region,
               inherited_provenance(inputs, "Diagnostic par région", smk.params.territory))
