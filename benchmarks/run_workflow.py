@@ -9,10 +9,13 @@ The stress case is the demo generator with 35,000 communes (91 départements, 13
 20,000 spaces and 1 M commuting pairs (``STRESS_CONFIG``, passed as a ``--configfile``).
 
 Each case runs in a fresh copy of the workflow (nothing built, raw files copied
-again), so the time is a cold start. The script prints the wall time, the
+again), so the time is a cold start. The script prints the wall time and the
+whole-run CPU-seconds (every process Snakemake started, from ``getrusage``), the
 per-rule wall time and peak memory read from Snakemake's ``benchmark:`` files,
-the time needed merely to read the case's raw inputs and the ratio of the two,
-and appends everything to ``benchmarks/results/workflow.csv`` so runs can be compared
+the I/O floor (the time needed merely to read the case's raw inputs, measured in
+the same run) and the ratios wall / floor and CPU / floor, an estimate of the
+share of CPU spent starting interpreters (jobs × the CPU of one bare
+``import geopandas`` start-up), and the wall time of a no-op re-run; it appends everything to ``benchmarks/results/workflow.csv`` so runs can be compared
 (measured rows are kept in ``benchmarks/results/``; see docs/performance.md).
 """
 
@@ -22,6 +25,7 @@ import argparse
 import csv
 import datetime as dt
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -45,12 +49,17 @@ def workflow_copy(dest: Path) -> None:
 
 
 def append_csv(path: Path, rows: list[dict[str, object]]) -> None:
-    """Append rows to a CSV, writing the header when the file is new."""
+    """Append rows to a CSV; columns new to the file are added (older rows get them empty)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
+    new = pd.DataFrame(rows)
+    if path.exists():
+        old = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if list(old.columns) != list(new.columns):
+            pd.concat([old, new.astype(str)], ignore_index=True).to_csv(path, index=False)
+            return
     with path.open("a", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        if new:
+        if fh.tell() == 0:
             writer.writeheader()
         writer.writerows(rows)
 
@@ -99,6 +108,22 @@ def rule_benchmarks(workdir: Path) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("seconds", ascending=False)
 
 
+def children_cpu_s() -> float:
+    """User + system CPU-seconds of every finished child process of this one (and their children)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def startup_cpu_s() -> float:
+    """CPU-seconds of one interpreter start-up that imports geopandas and the package's logging (median of 3)."""
+    costs = []
+    for _ in range(3):
+        before = children_cpu_s()
+        subprocess.run([sys.executable, "-c", "import geopandas, coworking_geo.log"], check=True)
+        costs.append(children_cpu_s() - before)
+    return sorted(costs)[1]
+
+
 def run_case(case: str, cores: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix=f"bench-{case}-") as tmp:
         workdir = Path(tmp)
@@ -109,20 +134,28 @@ def run_case(case: str, cores: int) -> dict[str, object]:
         else:
             config = ["--config", f"territory={case}"]
         cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), *config]
-        start = time.perf_counter()
+        cpu0, start = children_cpu_s(), time.perf_counter()
         res = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=os.environ.copy())
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, children_cpu_s() - cpu0
         if res.returncode != 0:
             print(res.stderr[-4000:], file=sys.stderr)
             raise SystemExit(f"case {case}: the workflow failed")
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=os.environ.copy(), check=True)
+        noop = time.perf_counter() - start
         rules = rule_benchmarks(workdir)
         read_s = read_inputs_seconds(workdir)
-    print(f"\n== {case}: {wall:.1f} s wall (target {TARGETS[case]:.0f} s, ratio {wall / TARGETS[case]:.2f}); "
-          f"reading the inputs alone: {read_s:.1f} s; total / read = {wall / read_s:.1f}")
+        startup = startup_cpu_s() * len(rules)
+    print(f"\n== {case}: {wall:.1f} s wall (target {TARGETS[case]:.0f} s, ratio {wall / TARGETS[case]:.2f}), "
+          f"{cpu:.1f} CPU-s; reading the inputs alone (I/O floor): {read_s:.2f} s; wall / floor = "
+          f"{wall / read_s:.1f}, CPU / floor = {cpu / read_s:.1f}; {len(rules)} jobs, start-up ≈ {startup:.1f} CPU-s "
+          f"({startup / cpu:.0%} of the CPU); no-op re-run {noop:.1f} s")
     print(f"   peak memory of a rule: {rules.max_rss_mb.max():.0f} MB")
     print(rules.head(12).to_string(index=False))
     return {"case": case, "wall_s": round(wall, 2), "target_s": TARGETS[case], "read_inputs_s": round(read_s, 2),
-            "total_over_read": round(wall / read_s, 1), "peak_rule_rss_mb": round(rules.max_rss_mb.max(), 1),
+            "total_over_read": round(wall / read_s, 1), "cpu_s": round(cpu, 1), "cpu_over_read": round(cpu / read_s, 1),
+            "jobs": len(rules), "startup_cpu_s_est": round(startup, 1), "startup_share_est": round(startup / cpu, 3),
+            "noop_rerun_s": round(noop, 2), "peak_rule_rss_mb": round(rules.max_rss_mb.max(), 1),
             "slowest_rule": rules.rule.iloc[0], "slowest_rule_s": round(rules.seconds.iloc[0], 2),
             "rules": ";".join(f"{r.rule}={r.seconds:.1f}s/{r.max_rss_mb:.0f}MB" for r in rules.itertuples())}
 
