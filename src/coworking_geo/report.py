@@ -120,7 +120,7 @@ def headline_figures(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: p
         for key, col, label in (("n_fabriques", "fabrique", "Fabriques de territoire (lauréats)"),
                                 ("n_manufactures", "manufacture", "Manufactures de proximité (lauréats)")):
             ids = spaces[col].astype("string").fillna("")
-            figs.append(Figure(key, label, int(ids[ids.ne("")].str.split(";").str.len().sum())))
+            figs.append(Figure(key, label, int(ids[ids.ne("")].str.count(";").sum() + ids.ne("").sum())))
     elif "programme" in programmes:
         prog = programmes["programme"].astype(str).str.lower()
         figs.append(Figure("n_fabriques", "Fabriques de territoire (lauréats)", int(prog.str.startswith("fabri").sum())))

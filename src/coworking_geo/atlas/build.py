@@ -245,7 +245,8 @@ def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_
     maps.add_outline(m, inp.departements, "Départements", precision=inp.precision)
     if key == "spaces":
         # one switchable layer per list of places (coloured by model) and one per programme label
-        prog_items, model_legend = [], []
+        prog_items: list[LegendItem] = []
+        model_legend: list[LegendItem] = []
         for lay in place_layers(inp.spaces):
             if lay.label:
                 ppts = programme_points(inp, lay.label)
@@ -299,14 +300,17 @@ def build_static(key: str, inp: AtlasInputs, path: str, territory: str, territor
     prov = map_provenance(layer, source_ids, sources, territory)
     sets: list[tuple[str, gpd.GeoDataFrame, list[LegendItem]]] = []
     if key == "spaces":
+        # the legend's heading names each kind once; the items name every list and programme with its year
+        heads = {"list": "Lieux, par modèle", "programme": "Lauréats"}
         for lay in place_layers(inp.spaces):
+            head = heads.pop("programme" if lay.label else "list", "")
             if lay.label:
                 ppts = programme_points(inp, lay.label)
                 _, colour, shape = PROGRAMME_STYLE[lay.label]
-                sets.append((lay.name, _points_frame(ppts), [LegendItem(colour, f"{lay.name} ({len(ppts)})", shape)]))
+                sets.append((head, _points_frame(ppts), [LegendItem(colour, f"{lay.name} ({len(ppts)})", shape)]))
             else:
                 pts, model_legend = space_points(inp, lay.mask)
-                sets.append((f"{lay.name}, par modèle", _points_frame(pts), model_legend))
+                sets.append((head, _points_frame(pts), model_legend if head else []))
     elif key == "priority":
         sets.append(("Territoires prioritaires", _points_frame(priority_points(inp, layer)), []))
         spts = site_points(inp)

@@ -22,8 +22,8 @@ PLACE_COLUMNS: tuple[str, ...] = (
     "space_id", "name", "types", "labels", "fabrique", "manufacture", "sources", "vintages", "vintage", "address",
     "postcode", "insee_code", "commune", "lon", "lat", "location_precision", "licence",
 )
-#: the lists of places (not the programme laureates) whose vintages are compared
-INVENTORY_KINDS = ("cget", "census", "other")
+#: the kinds of national lists of places whose vintages are compared (not the laureates, not a user's list)
+INVENTORY_KINDS = ("cget", "census")
 
 
 def places_table(spaces: gpd.GeoDataFrame, communes: pd.DataFrame, licences: Mapping[str, str]) -> gpd.GeoDataFrame:

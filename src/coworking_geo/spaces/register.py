@@ -292,12 +292,10 @@ def place_labels(df: pd.DataFrame, source_order: list[str]) -> None:
     g = g.assign(src_rank=g["source"].map(order)).sort_values(["group", "src_rank", "row"], kind="stable")
     for lab in LABELS:
         ids = g[g["label"].eq(lab)].groupby("group")["source_id"].agg(lambda s: ";".join(s.astype(str)))
-        df[lab] = pd.Series(df.index.map(ids), index=df.index, dtype="string").fillna("")
+        df[lab] = ids.reindex(df.index).astype("string").fillna("")
     first = g.drop_duplicates(["group", "source"])
-    df["sources"] = pd.Series(df.index.map(first.groupby("group")["source"].agg(";".join)), index=df.index,
-                              dtype="string")
-    df["vintages"] = pd.Series(df.index.map(first.groupby("group")["year"].agg(lambda s: ";".join(s.fillna("")))),
-                               index=df.index, dtype="string")
+    df["sources"] = first.groupby("group")["source"].agg(";".join).reindex(df.index).astype("string")
+    df["vintages"] = first.groupby("group")["year"].agg(lambda s: ";".join(s.fillna(""))).reindex(df.index).astype("string")
     labels = pd.Series("", index=df.index, dtype="string")
     for lab in LABELS:
         labels = labels.mask(df[lab].ne(""), labels.where(labels.eq(""), labels + ";") + lab)
