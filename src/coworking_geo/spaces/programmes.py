@@ -14,9 +14,7 @@ from __future__ import annotations
 import os
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from coworking_geo.errors import InputFileError
 from coworking_geo.spaces.dedup import normalise_name
@@ -28,8 +26,10 @@ REQUIRED = ("id_geo", "id_territoire", "lib_territoire")
 
 
 def read_laureates(path: str | os.PathLike[str], kind: str) -> pd.DataFrame:
-    """One row per laureate: ``programme_id, programme, kind, name, declared_insee, lon, lat`` (published
-    commune centroid, WGS84), ``pii_scrubbed`` (e-mails and phone numbers removed from the name)."""
+    """One row per laureate: ``programme_id, programme, kind, name, declared_insee, names_paired``,
+    ``pii_scrubbed`` (e-mails and phone numbers removed from the name). The published point (a commune
+    centroid, empty for 97801) is not used: the register places each laureate at the centroid of its
+    current commune."""
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
@@ -39,22 +39,14 @@ def read_laureates(path: str | os.PathLike[str], kind: str) -> pd.DataFrame:
         raise InputFileError(path, f"missing required column(s) {missing}; columns found: {list(gdf.columns)}")
     if gdf.empty:
         raise InputFileError(path, "the file has no features")
-    gdf = gdf.to_crs(4326) if gdf.crs is not None else gdf.set_crs(4326)
-    empty = gdf.geometry.isna() | gdf.geometry.is_empty
-    geoms = np.where(empty.to_numpy(), None, gdf.geometry.to_numpy())
-    pts = shapely.point_on_surface(geoms)  # points stay points; polygons → a point inside
-    coords = shapely.get_coordinates(pts, include_z=False) if (~empty).any() else np.empty((0, 2))
-    lon = pd.Series(np.nan, index=gdf.index)
-    lat = pd.Series(np.nan, index=gdf.index)
-    lon[~empty], lat[~empty] = coords[:, 0], coords[:, 1]
     ids = gdf["id_territoire"].astype("string").str.split(";")
     names = gdf["lib_territoire"].astype("string").fillna("").str.split(";")
     same_count = ids.str.len().eq(names.str.len())
     # When names and ids do not pair up, every laureate of the feature gets the whole label.
     names = names.where(same_count, pd.Series([[n] * k for n, k in zip(gdf["lib_territoire"].fillna(""),
                                                                         ids.str.len())], index=gdf.index))
-    base = pd.DataFrame({"declared_insee": gdf["id_geo"].astype("string"), "lon": lon, "lat": lat,
-                         "ids": ids, "names": names, "names_paired": same_count})
+    base = pd.DataFrame({"declared_insee": gdf["id_geo"].astype("string"), "ids": ids, "names": names,
+                         "names_paired": same_count})
     out = base.explode(["ids", "names"], ignore_index=True)
     out["programme_id"] = out["ids"].astype("string").str.strip()
     out["name"] = out["names"].astype("string").str.replace(r"\s+", " ", regex=True).str.strip()
@@ -63,8 +55,7 @@ def read_laureates(path: str | os.PathLike[str], kind: str) -> pd.DataFrame:
     out["pii_scrubbed"] = scrubbed.str.replace("name:", "lib_territoire:", regex=False)
     out["programme"] = PROGRAMME_LABEL[kind]
     out["kind"] = kind
-    return out[["programme_id", "programme", "kind", "name", "declared_insee", "lon", "lat", "names_paired",
-                "pii_scrubbed"]]
+    return out[["programme_id", "programme", "kind", "name", "declared_insee", "names_paired", "pii_scrubbed"]]
 
 
 def name_similarity(a: pd.Series, b: pd.Series) -> pd.Series:
