@@ -38,8 +38,9 @@ def register_sources(spaces: pd.DataFrame) -> list[tuple[str, str]]:
             return list(pairs.itertuples(index=False, name=None))
         return []
     out: dict[str, str] = {}
+    vintages = spaces["vintages"] if "vintages" in spaces else pd.Series("", index=spaces.index)
     for srcs, years in zip(spaces["sources"].astype("string").fillna(""),
-                           spaces["vintages"].astype("string").fillna(""), strict=True):
+                           vintages.astype("string").fillna(""), strict=True):
         ys = years.split(";")
         for i, s in enumerate(srcs.split(";")):
             if s and (s not in out or not out[s]):
@@ -79,10 +80,9 @@ class PlaceLayer:
     label: str = ""
 
 
-def place_layers(spaces: pd.DataFrame, source_titles: dict[str, str] | None = None) -> list[PlaceLayer]:
+def place_layers(spaces: pd.DataFrame) -> list[PlaceLayer]:
     """One layer per list of places (the places it holds, whatever their kept row) and one per programme
     label; a place in two lists, or a list place that is also a laureate, is in both layers."""
-    titles = source_titles or {}
     layers: list[PlaceLayer] = []
     srcs = spaces["sources"].astype("string").fillna("").str.split(";") if "sources" in spaces else \
         spaces["source"].astype("string").map(lambda s: [s])
@@ -90,7 +90,7 @@ def place_layers(spaces: pd.DataFrame, source_titles: dict[str, str] | None = No
         if source_kind(s) == "programme":
             continue
         mask = srcs.map(lambda xs, s=s: s in xs).astype(bool)
-        name = titles.get(s) or _phrase(s, y)
+        name = _phrase(s, y)
         layers.append(PlaceLayer(name[0].upper() + name[1:], mask))
     years = {source_kind(s): y for s, y in register_sources(spaces) if source_kind(s) == "programme"}
     for lab, name in LABEL_LAYERS.items():
