@@ -14,6 +14,7 @@ from coworking_geo.spaces.coordinates import repair_coordinates
 from coworking_geo.spaces.dedup import normalise_name
 from coworking_geo.spaces.locate import CommuneIndex
 from coworking_geo.spaces.mission import mission_shares
+from coworking_geo.spaces.places import list_changes, places_table
 from coworking_geo.spaces.privacy import contains_personal, scrub_text
 from coworking_geo.spaces.programmes import laureates_frame, programme_tables
 from coworking_geo.spaces.readers import (
@@ -213,6 +214,35 @@ def test_laureates_are_places_of_the_register(index, tmp_path):
     layers = {lay.name: int(lay.mask.sum()) for lay in place_layers(reg.spaces)}
     assert layers == {"Lieux recensés en 2019 (CGET)": 2, "Fabriques de territoire (lauréats 2024)": 3,
                       "Manufactures de proximité (lauréats 2024)": 1}
+
+
+def test_change_between_two_vintages_of_lists(index, tmp_path):
+    """CGET 2019 vs the 2026 census: counted once in the register, compared (not added up) in the change table."""
+    lines = [cget_line(1, "La Forge", "61001", "48.45", "0.05"), cget_line(2, "Le Hangar", "61002", "48.45", "0.15")]
+    cg, _ = read_cget_2019([write(tmp_path / "c.csv", CGET_HEADER + "\n" + "\n".join(lines) + "\n")], "cget_tierslieux_2019",
+                           "2019-06")
+    census = write(tmp_path / "ftl26.csv",
+                   "ID_UNIQUE;NOM;ADRESSE;CODPOST;VILLE;LATITUDE;LONGITUDE;DATE_OUV\n"
+                   "T1;La Forge;;61000;Aville;48,45;0,05;2017\n"          # the same place as CGET 1
+                   "T2;Les Ateliers;;61000;Cville;48,35;0,05;2022\n"      # opened after 2019
+                   "T3;Le Moulin;;61000;Dville;48,35;0,15;2012\n", "utf-8-sig")  # older, new to the list
+    ftl, _ = read_ftl_census([census], "france_tierslieux_2026", "2026")
+    reg = build_register([cg, ftl], index, None, None, RegisterParams())
+    assert len(reg.spaces) == 4
+    assert reg.spaces.set_index("space_id").loc["cget_tierslieux_2019:1", "vintages"] == "2019;2026"
+    communes = pd.DataFrame({"insee_code": ["61001", "61002", "61003", "61004"], "name": ["A", "B", "C", "D"],
+                             "reg_code": "28", "territory_class": ["petite_ville", "petite_ville", "rural", "rural"]})
+    ch = list_changes(reg.rows, communes).set_index("territory_class")
+    assert ch.loc["petite_ville", ["in_both", "only_older", "only_newer"]].tolist() == [1, 1, 0]
+    assert ch.loc["rural", ["in_both", "only_older", "only_newer", "opened", "new_to_list"]].tolist() == [0, 0, 2, 1, 1]
+    assert (ch["older"] + ">" + ch["newer"]).eq("cget_tierslieux_2019>france_tierslieux_2026").all()
+    assert list_changes(reg.rows[reg.rows["source"].eq("cget_tierslieux_2019")], communes).empty
+    places = places_table(reg.spaces, communes, {"cget_tierslieux_2019": "Licence Ouverte 2.0"})
+    assert places.set_index("space_id").loc["cget_tierslieux_2019:1", "licence"] == "Licence Ouverte 2.0;licence non précisée"
+    assert places.set_index("space_id").loc["cget_tierslieux_2019:2", "licence"] == "Licence Ouverte 2.0"
+    assert places.set_index("space_id").loc["france_tierslieux_2026:T2", "licence"] == "licence non précisée"
+    assert places.set_index("space_id").loc["france_tierslieux_2026:T2", "commune"] == "C"
+    assert places_title(reg.spaces) == "Lieux recensés en 2019 (CGET) et recensement 2026 de France Tiers-Lieux"
 
 
 @pytest.mark.parametrize("text, clean, kinds", [
