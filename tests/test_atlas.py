@@ -65,7 +65,10 @@ def make_frames(nx: int = 6, ny: int = 5) -> dict[str, object]:
         "space_id": [f"s{i}" for i in range(8)], "source": "cget_tierslieux_2019",
         "name": [f"La Fabrique <{i}>" for i in range(8)], "types": ["coworking", "fablab;atelier"] * 4,
         "insee_code": [codes[5 * i] for i in range(6)] + [codes[1], codes[1]], "lon": lon, "lat": [48.05] * 8,
-        "fabrique": [True] + [False] * 7, "manufacture": False,
+        "fabrique": ["fabt-1", "fabt-2"] + [""] * 6, "manufacture": ["", "", "manup-1"] + [""] * 5,
+        "sources": ["cget_tierslieux_2019;anct_fabriques_territoire"] * 2
+        + ["cget_tierslieux_2019;anct_manufactures_proximite"] + ["cget_tierslieux_2019"] * 5,
+        "vintages": ["2019;2024"] * 3 + ["2019"] * 5, "location_precision": "address",
     }, geometry=gpd.points_from_xy(lon, [48.05] * 8), crs=4326)
     models = pd.DataFrame({"space_id": spaces["space_id"], "model_id": [0, 1] * 4,
                            "model_name": ["Coworking de centre-ville", "Fablab rural"] * 4})
@@ -191,8 +194,13 @@ def test_build_map_offline_with_legend_tooltip_title_provenance(inputs: AtlasInp
 def test_spaces_map_popups_and_programme_layers(inputs: AtlasInputs, sources) -> None:
     page, summary = build_map("spaces", inputs, "OpenStreetMap", "demo", "démo", SOURCE_IDS, sources)
     assert "(synthetic demo data)" in page and "L.tileLayer" in page
-    assert "L.markerClusterGroup" in page and enc("Fabriques de territoire (2)") in page
-    assert enc("Manufactures de proximité (1)") in page
+    assert "L.markerClusterGroup" in page and enc("Fabriques de territoire (lauréats 2024) (2)") in page
+    assert enc("Manufactures de proximité (lauréats 2024) (1)") in page
+    # the title names the lists and their years; one switchable layer per list and per programme
+    assert enc("Lieux recensés en 2019 (CGET) et lauréats 2024 des programmes de l\u2019ANCT — démo") in page \
+        or "Lieux recensés en 2019 (CGET) et lauréats 2024 des programmes de l\u2019ANCT — démo" in page
+    assert summary["title"].startswith("Lieux recensés en 2019 (CGET) et lauréats 2024 des programmes")
+    assert enc("Lieux recensés en 2019 (CGET) (8)") in page
     # popup: name (HTML-escaped), type, commune, model, source
     assert enc("<b>La Fabrique &lt;0&gt;</b><br>Type : Coworking / bureaux partagés<br>Commune : Saint-Évroult 61000 (61000)"
                "<br>Modèle : Coworking de centre-ville<br>Source : Mission Coworking (CGET, 2019)") in page

@@ -182,16 +182,17 @@ def test_france_models_and_sites_on_the_processed_register(repo_root) -> None:
     spaces, communes = read_table(base / "spaces.parquet"), read_table(base / "communes.parquet")
     ind = read_table(base / "indicators.parquet")
     f = space_features(spaces, communes, ind, around_km=10)
-    assert len(f) == len(spaces) == 1500
+    # the register: the 1,500 CGET places plus the programme laureates that are places of their own
+    assert spaces["source"].eq("cget_tierslieux_2019").sum() == 1500 and len(f) == len(spaces) >= 1500 + 300
     res = cluster(model_features(f), "kmeans", 3, 8, seed=42, n_bootstrap=3)
     prof = name_models(f, res)
-    assert 3 <= res.k <= 8 and prof["n_spaces"].sum() == 1500 and prof["model_name"].is_unique
+    assert 3 <= res.k <= 8 and prof["n_spaces"].sum() == len(spaces) and prof["model_name"].is_unique
     assert prof.loc[0, "model_name"] == "Pôle de coworking métropolitain" and prof.loc[0, "n_spaces"] > 500
     table = commune_table(communes, ind, spaces)
     assert len(table) == 34935
     pr = priority_territories(table, 10, 0.5, "long_commuters", 50)
     assert len(pr) == 50 and (pr["dist_nearest_space_km"] > 10).all() and (pr["fibre_share"] >= 0.5).all()
-    assert "Cherbourg-en-Cotentin" in set(pr["name"].head(10))  # no 2019 space within 65 km
+    assert "Cherbourg-en-Cotentin" in set(pr["name"].head(10))  # no place of the register within 10 km
     table["weight"], _, note = demand_column(table, "long_commuters")
     assert note.startswith("population")  # regional MOBPRO only: population everywhere
     dem = table[table["dist_nearest_space_km"] > 10]

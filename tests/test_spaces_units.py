@@ -14,13 +14,16 @@ from coworking_geo.spaces.coordinates import repair_coordinates
 from coworking_geo.spaces.dedup import normalise_name
 from coworking_geo.spaces.locate import CommuneIndex
 from coworking_geo.spaces.mission import mission_shares
-from coworking_geo.spaces.programmes import link_laureates, programme_labels
+from coworking_geo.spaces.places import list_changes, places_table
+from coworking_geo.spaces.privacy import contains_personal, scrub_text
+from coworking_geo.spaces.programmes import laureates_frame, programme_tables
 from coworking_geo.spaces.readers import (
     read_cget_2019,
     read_ftl_census,
     read_generic_csv,
 )
 from coworking_geo.spaces.register import RegisterParams, build_register
+from coworking_geo.spaces.titles import place_layers, places_title
 from coworking_geo.spaces.vocabulary import TYPES, map_types
 
 CGET_HEADER = ("ID,NOM_TL,ADRESSE,CP,COMINIT,INSEECOM,NOMCOM,WEB,TWITTER,FACEBOOK,TYPO,LAT,LONG,GEOCOD,PRECISION,"
@@ -168,25 +171,93 @@ def test_register_accounting_border_duplicates_and_fallback(tmp_path, index):
     q = reg.quality.set_index("source").loc["cget"]
     assert (q["input_rows"], q["kept"], q["merged"], q["rejected"], q["outside_territory"]) == (8, 5, 1, 1, 1)
     assert bool(q["balanced"]) and q["fix_swapped"] == 1 and q["fix_merged_into"] == 1
-    assert reg.rejected["reason"].tolist() == ["no coordinates and an unknown commune code"]
+    assert reg.rejected["reason"].tolist() == ["no coordinates and an unknown commune code"]  # INSEECOM "0"
     assert list(reg.spaces.columns[:16]) == ["space_id", "source", "source_id", "name", "types", "address", "postcode",
                                              "declared_insee", "insee_code", "lon", "lat", "location_precision",
                                              "qa_flags", "fabrique", "manufacture", "vintage"]
+    assert list(reg.spaces.columns[16:19]) == ["labels", "sources", "vintages"]
+    assert reg.spaces["vintage"].tolist() == [2019] * 5 and reg.spaces["sources"].eq("cget").all()
     assert reg.spaces.crs.to_epsg() == 4326 and reg.spaces["space_id"].is_unique
 
 
-def test_programme_links(index):
-    spaces = pd.DataFrame({"space_id": ["s:1", "s:2"], "name": ["La Fabrique du Bocage", "Cowork B"],
-                           "insee_code": ["61001", "61001"]})
-    lau = pd.DataFrame({"programme_id": ["fabt-1", "fabt-2", "manuprox-1"], "kind": ["fabriques", "fabriques", "manufactures"],
-                        "programme": ["F", "F", "M"], "name": ["Fabrique du Bocage", "Asso Z", "Atelier Q"],
-                        "declared_insee": ["61001", "61001", "61004"], "lon": [None, None, None], "lat": [None, None, None]})
-    prog, links = link_laureates(lau, spaces, index, None, 0.5, None)
-    assert links["status"].tolist() == ["matched", "distinct", "no_space_in_commune"]
-    assert links.loc[0, "matched_space_id"] == "s:1" and links.loc[1, "distinct_space_ids"] == "s:1;s:2"
-    assert prog.geometry.y.round(2).tolist() == [48.45, 48.45, 48.35]
-    labels = programme_labels(links, lau["kind"], spaces["space_id"])
-    assert labels["fabrique"].tolist() == ["fabt-1", ""]
+def test_laureates_are_places_of_the_register(index, tmp_path):
+    """One place per laureate at its commune's centroid; matched with a list place of its commune when the
+    names are alike (one place, both labels); Manufacture = Fabrique of the same commune; unknown code rejected."""
+    lines = [cget_line(1, "La Fabrique du Bocage", "61001", "48.41", "0.01"), cget_line(2, "Cowork B", "61001", "48.49", "0.09")]
+    cg, _ = read_cget_2019([write(tmp_path / "c.csv", CGET_HEADER + "\n" + "\n".join(lines) + "\n")], "cget", "2019-06")
+    lau = pd.DataFrame({"programme_id": ["fabt-1", "fabt-2", "fabt-3", "fabt-4"],
+                        "kind": ["fabriques"] * 4, "name": ["Fabrique du Bocage", "Asso Z", "Atelier Q", "Lost"],
+                        "declared_insee": ["61001", "61001", "61004", "97801"], "pii_scrubbed": ""})
+    man = pd.DataFrame({"programme_id": ["manuprox-1"], "kind": ["manufactures"], "name": ["Atelier Q"],
+                        "declared_insee": ["61004"], "pii_scrubbed": ""})
+    frames = [cg, laureates_frame(lau, "anct_fabriques_territoire", "2024-09"),
+              laureates_frame(man, "anct_manufactures_proximite", "2024-09")]
+    reg = build_register(frames, index, None, None, RegisterParams())
+    sp = reg.spaces.set_index("space_id")
+    assert len(sp) == 2 + 2  # fabt-1 merged into cget:1, manuprox-1 into fabt-3, fabt-4 rejected
+    assert sp.loc["cget:1", "labels"] == "fabrique" and sp.loc["cget:1", "fabrique"] == "fabt-1"
+    assert sp.loc["cget:1", "sources"] == "cget;anct_fabriques_territoire" and sp.loc["cget:1", "vintages"] == "2019;2024"
+    assert sp.loc["cget:1", "types"] == "coworking" and sp.loc["cget:1", "vintage"] == 2019  # list type unchanged
+    q3 = sp.loc["anct_fabriques_territoire:fabt-3"]
+    assert (q3["labels"], q3["manufacture"], q3["types"], q3["location_precision"]) == (
+        "fabrique;manufacture", "manuprox-1", "tiers-lieu", "commune")
+    assert (q3["lon"], q3["lat"]) == (pytest.approx(0.15), pytest.approx(48.35))  # centroid of 61004
+    q = reg.quality.set_index("source")
+    assert q.loc["anct_fabriques_territoire", ["input_rows", "kept", "merged", "rejected"]].tolist() == [4, 2, 1, 1]
+    assert q["balanced"].all()
+    assert reg.rejected["reason"].tolist() == [
+        "no coordinates and an unknown commune code: 97801 is not a commune of the COG 2024 polygons"]
+    prog, links = programme_tables(reg.rows)
+    assert links["status"].tolist() == ["matched", "distinct", "no_space_in_commune", "commune_not_found", "with_fabrique"]
+    assert links.loc[1, "distinct_space_ids"] == "cget:1;cget:2" and len(prog) == 4
+    assert places_title(reg.spaces) == "Lieux recensés en 2019 (CGET) et lauréats 2024 des programmes de l\u2019ANCT"
+    layers = {lay.name: int(lay.mask.sum()) for lay in place_layers(reg.spaces)}
+    assert layers == {"Lieux recensés en 2019 (CGET)": 2, "Fabriques de territoire (lauréats 2024)": 3,
+                      "Manufactures de proximité (lauréats 2024)": 1}
+
+
+def test_change_between_two_vintages_of_lists(index, tmp_path):
+    """CGET 2019 vs the 2026 census: counted once in the register, compared (not added up) in the change table."""
+    lines = [cget_line(1, "La Forge", "61001", "48.45", "0.05"), cget_line(2, "Le Hangar", "61002", "48.45", "0.15")]
+    cg, _ = read_cget_2019([write(tmp_path / "c.csv", CGET_HEADER + "\n" + "\n".join(lines) + "\n")], "cget_tierslieux_2019",
+                           "2019-06")
+    census = write(tmp_path / "ftl26.csv",
+                   "ID_UNIQUE;NOM;ADRESSE;CODPOST;VILLE;LATITUDE;LONGITUDE;DATE_OUV\n"
+                   "T1;La Forge;;61000;Aville;48,45;0,05;2017\n"          # the same place as CGET 1
+                   "T2;Les Ateliers;;61000;Cville;48,35;0,05;2022\n"      # opened after 2019
+                   "T3;Le Moulin;;61000;Dville;48,35;0,15;2012\n", "utf-8-sig")  # older, new to the list
+    ftl, _ = read_ftl_census([census], "france_tierslieux_2026", "2026")
+    reg = build_register([cg, ftl], index, None, None, RegisterParams())
+    assert len(reg.spaces) == 4
+    assert reg.spaces.set_index("space_id").loc["cget_tierslieux_2019:1", "vintages"] == "2019;2026"
+    communes = pd.DataFrame({"insee_code": ["61001", "61002", "61003", "61004"], "name": ["A", "B", "C", "D"],
+                             "reg_code": "28", "territory_class": ["petite_ville", "petite_ville", "rural", "rural"]})
+    ch = list_changes(reg.rows, communes).set_index("territory_class")
+    assert ch.loc["petite_ville", ["in_both", "only_older", "only_newer"]].tolist() == [1, 1, 0]
+    assert ch.loc["rural", ["in_both", "only_older", "only_newer", "opened", "new_to_list"]].tolist() == [0, 0, 2, 1, 1]
+    assert (ch["older"] + ">" + ch["newer"]).eq("cget_tierslieux_2019>france_tierslieux_2026").all()
+    assert list_changes(reg.rows[reg.rows["source"].eq("cget_tierslieux_2019")], communes).empty
+    places = places_table(reg.spaces, communes, {"cget_tierslieux_2019": "Licence Ouverte 2.0"})
+    assert places.set_index("space_id").loc["cget_tierslieux_2019:1", "licence"] == "Licence Ouverte 2.0;licence non précisée"
+    assert places.set_index("space_id").loc["cget_tierslieux_2019:2", "licence"] == "Licence Ouverte 2.0"
+    assert places.set_index("space_id").loc["france_tierslieux_2026:T2", "licence"] == "licence non précisée"
+    assert places.set_index("space_id").loc["france_tierslieux_2026:T2", "commune"] == "C"
+    assert places_title(reg.spaces) == "Lieux recensés en 2019 (CGET) et recensement 2026 de France Tiers-Lieux"
+
+
+@pytest.mark.parametrize("text, clean, kinds", [
+    ("SCENE NATIONALE 61 bdd h.s = modifier mail alimoes@scenenationale61.fr", "SCENE NATIONALE 61 bdd h.s = modifier mail",
+     ["email"]),
+    ("Le Lieu, tél. 02 33 26 00 00", "Le Lieu, tél.", ["phone"]),
+    ("Contact +33 6 12 34 56 78 / 0033 (0)1 23 45 67 89", "Contact", ["phone"]),
+    ("https://lieu.fr/inscription?token=8f2a&user=jdupont", "https://lieu.fr/inscription", ["url_token"]),
+    ("https://lieu.fr/agenda?page=2", "https://lieu.fr/agenda?page=2", []),
+    ("BUROL@B, 12 rue de Paris 75001, SIRET 12345678901234, 48.0612345678", None, []),
+])
+def test_scrub_text(text, clean, kinds):
+    out, got = scrub_text(text)
+    assert got == kinds and out == (text if clean is None else clean)
+    assert not contains_personal(out)
 
 
 def test_mission_shares():

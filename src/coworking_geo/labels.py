@@ -24,6 +24,9 @@ DENSITY_CLASS_FR: dict[str, str] = {
 SOURCE_FR: dict[str, str] = {
     "cget_tierslieux_2019": "Mission Coworking (CGET, 2019)",
     "france_tierslieux_2026": "France Tiers-Lieux (recensement)",
+    "france_tierslieux_2023": "France Tiers-Lieux (recensement 2023)",
+    "anct_fabriques_territoire": "Fabriques de territoire (ANCT, lauréats 2024)",
+    "anct_manufactures_proximite": "Manufactures de proximité (ANCT, lauréats 2024)",
     "insee_mobpro_idf_rp2014": "MOBPRO Île-de-France (RP 2014)",
     "insee_mobpro_orne": "MOBPRO Orne (fichier détail)",
     "total": "Total",
@@ -86,6 +89,11 @@ COLUMNS_FR: dict[str, str] = {
     "spaces": "Espaces", "spaces_per_100k": "Espaces pour 100 000 hab.",
     "communes_with_space": "Communes avec un espace",
     "communes_with_flows": "Communes couvertes par les flux",
+    "older": "Liste la plus ancienne", "newer": "Liste la plus récente", "older_year": "Année (ancienne)",
+    "newer_year": "Année (récente)", "in_both": "Lieux dans les deux listes",
+    "only_older": "Lieux absents de la liste récente (fermés ou non recensés)",
+    "only_newer": "Lieux absents de la liste ancienne", "opened": "dont ouverts depuis",
+    "new_to_list": "dont nouveaux dans la liste",
 }
 
 #: columns whose values are codes translated through a dictionary above
@@ -93,6 +101,7 @@ VALUE_MAPS: dict[str, dict[str, str]] = {
     "territory_class": TERRITORY_CLASS_FR, "dominant_territory_class": TERRITORY_CLASS_FR,
     "density_class": DENSITY_CLASS_FR, "source": SOURCE_FR, "demand_source": VALUE_FR, "kind": VALUE_FR,
     "unit": VALUE_FR, "scope": VALUE_FR, "vintage": VALUE_FR, "status": VALUE_FR, "label": VALUE_FR,
+    "older": SOURCE_FR, "newer": SOURCE_FR,
 }
 
 

@@ -28,6 +28,7 @@ from coworking_geo.labels import (
     value_fr,
 )
 from coworking_geo.sources import Source, title_for
+from coworking_geo.spaces.titles import places_title
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
 
@@ -55,7 +56,10 @@ TABLES: list[tuple[str, str, str]] = [
     ("priority_territories.csv", "priority", "Territoires prioritaires"),
     ("proposed_sites.csv", "sites", "Nouveaux lieux proposés"),
     ("spaces_quality.csv", "quality", "Qualité des données sur les espaces"),
+    ("places_change.csv", "changes", "Évolution entre les listes de lieux"),
 ]
+#: tables whose section is left out when they have no row (e.g. a single list of places: nothing to compare)
+SKIP_WHEN_EMPTY = ("places_change.csv",)
 MAX_ROWS = 60
 
 
@@ -93,14 +97,18 @@ def format_value(v: Any, kind: str = "auto") -> str:
 def headline_figures(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: pd.DataFrame,
                      programmes: pd.DataFrame, priority: pd.DataFrame | None, sites: pd.DataFrame | None,
                      radius_km: float = 10) -> list[Figure]:
-    """The headline figures, computed from the processed tables."""
+    """The headline figures, computed from the processed tables.
+
+    Places are the register's rows (every list and the programme laureates, each place once); the
+    laureates are counted from the register's ``fabrique`` / ``manufacture`` ids when it has them.
+    """
     pop = pd.to_numeric(communes["population"], errors="coerce")
     with_space = spaces["insee_code"].dropna().nunique()
     figs = [
         Figure("n_communes", "Communes", int(len(communes))),
         Figure("population", "Population", int(pop.sum())),
-        Figure("n_spaces", "Espaces de coworking et tiers-lieux", int(len(spaces))),
-        Figure("n_communes_with_space", "Communes avec au moins un espace", int(with_space)),
+        Figure("n_spaces", places_title(spaces) + " : lieux, chacun compté une fois", int(len(spaces))),
+        Figure("n_communes_with_space", "Communes avec au moins un lieu", int(with_space)),
     ]
     col = f"pop_within_{int(radius_km)}km"
     if col in indicators:
@@ -108,7 +116,12 @@ def headline_figures(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: p
         figs.append(Figure(f"share_pop_within_{int(radius_km)}km",
                            f"Part de la population à moins de {int(radius_km)} km d'un espace",
                            float(within / pop.sum()) if pop.sum() else None, "pct"))
-    if "programme" in programmes:
+    if {"fabrique", "manufacture"} <= set(spaces.columns) and "sources" in spaces:
+        for key, col, label in (("n_fabriques", "fabrique", "Fabriques de territoire (lauréats)"),
+                                ("n_manufactures", "manufacture", "Manufactures de proximité (lauréats)")):
+            ids = spaces[col].astype("string").fillna("")
+            figs.append(Figure(key, label, int(ids[ids.ne("")].str.count(";").sum() + ids.ne("").sum())))
+    elif "programme" in programmes:
         prog = programmes["programme"].astype(str).str.lower()
         figs.append(Figure("n_fabriques", "Fabriques de territoire (lauréats)", int(prog.str.startswith("fabri").sum())))
         figs.append(Figure("n_manufactures", "Manufactures de proximité (lauréats)",
@@ -186,6 +199,10 @@ GUIDES: dict[str, str] = {
                 "(rang 1 = la plus prioritaire).",
     "sites": "Les nouveaux lieux proposés, dans l\u2019ordre de leur choix : chaque lieu couvre la demande "
              "indiquée, non couverte par les lieux précédents.",
+    "changes": "Quand deux millésimes d\u2019une même sorte de liste sont lus (la liste CGET de 2019 et un "
+               "recensement France Tiers-Lieux), les lieux ne s\u2019additionnent pas : chaque ligne dit, par classe "
+               "de territoire et région, combien de lieux sont dans les deux listes, seulement dans l\u2019ancienne "
+               "(fermés ou non recensés) ou seulement dans la récente (ouverts depuis, ou nouveaux dans la liste).",
     "quality": "Combien de lignes de chaque registre d\u2019espaces ont été retenues, fusionnées ou rejetées ; "
                "le détail des corrections est replié sous le tableau.",
 }
@@ -316,16 +333,19 @@ def rural_agreement(tables: dict[str, pd.DataFrame]) -> str:
 
 def render_report(title: str, territory: str, figures: list[Figure], mission: list[dict[str, Any]],
                   tables: dict[str, pd.DataFrame], sources: list[Source], atlas_link: str | None = "atlas/index.html",
-                  generated: str = "", territory_label: str | None = None) -> str:
-    """The report page (HTML) from its parts."""
+                  generated: str = "", territory_label: str | None = None,
+                  downloads: list[tuple[str, str]] | None = None) -> str:
+    """The report page (HTML) from its parts; ``downloads``: (relative link, French label) of the files
+    offered for download (the register's table of places)."""
     label = territory_label or {"france": "France", "demo": "démonstration (données synthétiques)"}.get(
         territory, territory)
     env = jinja2.Environment(autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     tpl = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
     guides = {**GUIDES, "by_density": " ".join(filter(None, [GUIDES["by_density"], rural_agreement(tables)]))}
     sections = [{"id": sid, "title": t, "file": f, "html": jinja2.utils.markupsafe.Markup(table_html(tables[f], f)),
-                 "n": len(tables[f]), "guide": guides.get(sid, "")} for f, sid, t in TABLES if f in tables]
+                 "n": len(tables[f]), "guide": guides.get(sid, "")} for f, sid, t in TABLES
+                if f in tables and not (f in SKIP_WHEN_EMPTY and tables[f].empty)]
     demo = territory == "demo"
     return tpl.render(title=title_for(title, territory), territory=territory, figures=figures, mission=mission,
                       fmt=format_value, sections=sections, sources=sources, demo=demo, atlas_link=atlas_link,
-                      generated=generated, territory_label=label)
+                      generated=generated, territory_label=label, downloads=downloads or [])

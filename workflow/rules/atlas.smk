@@ -72,6 +72,7 @@ REPORT_TABLES = [
         "proposed_sites.csv",
         "spaces_quality.csv",
         "mission_shares.csv",
+        "places_change.csv",
     ]
 ]
 

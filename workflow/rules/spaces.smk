@@ -11,13 +11,14 @@ SPACE_ENTRIES = [
     for e in space_sources()
 ]
 PROGRAMME_ENTRIES = [
-    {"id": e["id"], "kind": e["kind"], "file": raw(e["id"])} for e in config["spaces"]["programmes"]
+    {"id": e["id"], "kind": e["kind"], "file": raw(e["id"]), "vintage": SOURCES[e["id"]].vintage}
+    for e in config["spaces"]["programmes"]
 ]
 
 
 rule spaces_register:
     message:
-        "Building the register of spaces for {params.territory}: read, repair, locate, de-duplicate"
+        "Building the register of places for {params.territory}: read, scrub, repair, locate, de-duplicate"
     input:
         sources=space_source_files(),
         programmes=[e["file"] for e in PROGRAMME_ENTRIES],
@@ -33,6 +34,9 @@ rule spaces_register:
         rejected=f"{RES}/tables/spaces_rejected.csv",
         fixes=f"{RES}/tables/spaces_fixes.csv",
         links=f"{RES}/tables/programme_links.csv",
+        places_csv=f"{RES}/tables/places.csv",
+        places_gpkg=f"{RES}/tables/places.gpkg",
+        changes=f"{RES}/tables/places_change.csv",
     params:
         territory=TERRITORY.spec,
         sources=SPACE_ENTRIES,
@@ -43,8 +47,8 @@ rule spaces_register:
             "border_tolerance_m": config["spaces"]["border_tolerance_m"],
             "offshore_tolerance_m": config["spaces"]["offshore_tolerance_m"],
             "well_geocoded_precision": config["spaces"]["well_geocoded_precision"],
+            "programme_name_similarity": config["spaces"]["programme_name_similarity"],
         },
-        programme_similarity=config["spaces"]["programme_name_similarity"],
     log:
         f"{LOGS}/spaces/spaces_register.log",
     benchmark:

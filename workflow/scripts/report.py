@@ -8,6 +8,7 @@ from coworking_geo.io import read_table, write_text
 from coworking_geo.log import snakemake_script
 from coworking_geo.report import headline_figures, mission_comparison, render_report
 from coworking_geo.sources import load_sources
+from coworking_geo.spaces.titles import places_title
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821
@@ -23,6 +24,8 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     used = [sources[s] for s in dict.fromkeys(x for ids in p.source_ids.values() for x in ids) if s in sources]
     page = render_report(f"Diagnostic des espaces de coworking et tiers-lieux — {p.territory_label}", p.territory,
                          figures, mission, tables, used,
-                         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+                         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                         downloads=[("tables/places.csv", f"{places_title(spaces)} : tableau des lieux (CSV)"),
+                                    ("tables/places.gpkg", "les mêmes lieux pour QGIS (GeoPackage, EPSG:4326)")])
     write_text(smk.output[0], page)
     log.info("report: %d figures, %d tables, %d sources", len(figures), len(tables), len(used))

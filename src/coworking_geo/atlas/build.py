@@ -14,18 +14,18 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from coworking_geo.atlas import maps, themes
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer
 from coworking_geo.labels import SOURCE_FR
 from coworking_geo.sources import Source, provenance, provenance_line, title_for
+from coworking_geo.spaces.titles import place_layers
 from coworking_geo.spaces.vocabulary import TYPE_LABELS_FR
 
 # key -> short description (French) for the index page
 THEMES: dict[str, str] = {
-    "spaces": "Espaces de coworking et tiers-lieux, colorés par modèle ; Fabriques de territoire et "
-              "Manufactures de proximité",
+    "spaces": "Lieux de chaque liste (année de la liste), colorés par modèle ; lauréats des Fabriques de "
+              "territoire et des Manufactures de proximité",
     "territory_class": "Classe de territoire de chaque commune, sur la grille de densité et les aires "
                        "d'attraction des villes de l'INSEE (grande agglomération, ville moyenne, petite ville, "
                        "couronne périurbaine, trois types de rural)",
@@ -96,9 +96,12 @@ def _types_fr(types: pd.Series) -> pd.Series:
         lambda t: ", ".join(TYPE_LABELS_FR.get(x.strip(), x.strip()) for x in t.split(";") if x.strip()))
 
 
-def space_points(inp: AtlasInputs) -> tuple[list[list[Any]], list[LegendItem]]:
-    """Marker rows for the spaces, coloured by model; popup gives name, type, commune, model, source."""
+def space_points(inp: AtlasInputs, mask: pd.Series | None = None) -> tuple[list[list[Any]], list[LegendItem]]:
+    """Marker rows for the places (those of ``mask``, default all), coloured by model; popup gives name,
+    type, commune, model, source."""
     s = pd.DataFrame(inp.spaces.drop(columns="geometry", errors="ignore"))
+    if mask is not None:
+        s = s[mask.to_numpy()]
     s = s.merge(inp.space_models[["space_id", "model_name"]], on="space_id", how="left")
     names = inp.communes.set_index("insee_code")["name"]
     s["commune"] = s["insee_code"].map(names)
@@ -121,14 +124,21 @@ def space_points(inp: AtlasInputs) -> tuple[list[list[Any]], list[LegendItem]]:
 
 
 def programme_points(inp: AtlasInputs, kind: str) -> list[list[Any]]:
-    """Marker rows for the laureates of one programme (``fabrique`` or ``manufacture``)."""
-    p = inp.programmes
-    p = p[p["programme"].astype(str).str.lower().str.startswith(kind[:6]) & ~p.geometry.is_empty & p.geometry.notna()]
+    """Marker rows for the places of the register labelled ``kind`` (``fabrique`` or ``manufacture``);
+    a laureate without a place of a list sits at its commune's centroid."""
+    p = pd.DataFrame(inp.spaces.drop(columns="geometry", errors="ignore"))
+    if kind not in p or p.empty:
+        return []
+    p = p[p[kind].astype("string").fillna("").ne("") & pd.to_numeric(p["lat"], errors="coerce").notna()]
     names = inp.communes.set_index("insee_code")["name"]
     label, colour, _ = PROGRAMME_STYLE[kind]
-    lat, lon = shapely.get_y(p.geometry.values).round(5), shapely.get_x(p.geometry.values).round(5)
-    return [[la, lo, colour, maps.popup_html(str(n), {"Programme": label, "Commune": f"{names.get(ic, '')} ({ic})"}),
-             f"{label} : {n}"] for la, lo, n, ic in zip(lat, lon, p["name"], p["insee_code"], strict=True)]
+    lat, lon = pd.to_numeric(p["lat"]).round(5), pd.to_numeric(p["lon"]).round(5)
+    where = p["location_precision"].astype("string").fillna("") if "location_precision" in p else \
+        pd.Series("", index=p.index)
+    return [[la, lo, colour, maps.popup_html(str(n), {
+        "Programme": label, "Commune": f"{names.get(ic, '')} ({ic})",
+        "Position": "centre de la commune" if pr == "commune" else "adresse du lieu"}), f"{label} : {n}"]
+            for la, lo, n, ic, pr in zip(lat, lon, p["name"], p["insee_code"], where, strict=True)]
 
 
 def site_points(inp: AtlasInputs) -> list[list[Any]]:
@@ -235,20 +245,24 @@ def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_
     maps.add_choropleth(m, inp.communes, layer, name=name, precision=inp.precision)
     maps.add_outline(m, inp.departements, "Départements", precision=inp.precision)
     if key == "spaces":
-        pts, model_legend = space_points(inp)
-        maps.PointLayer(pts, "Espaces (couleur du modèle)", cluster=True).add_to(m)
-        legend.append(("Espaces, par modèle", model_legend, "Chiffre : espaces regroupés ; zoomer pour les détailler."))
-        n_points += len(pts)
-        prog_items = []
-        for kind in ("fabrique", "manufacture"):
-            ppts = programme_points(inp, kind)
-            label, colour, shape = PROGRAMME_STYLE[kind]
-            # hidden at first so the spaces read clearly; the layer control shows them
-            maps.PointLayer(ppts, label, cluster=False, radius=5, shape=SHAPES[shape], show=False).add_to(m)
-            prog_items.append(LegendItem(colour, f"{label} ({themes.fr_number(len(ppts))})", shape))
-            n_points += len(ppts)
-        legend.append(("Programmes de l\u2019État (lauréats)", prog_items,
-                       "Couches à afficher dans le sélecteur en haut à droite."))
+        # one switchable layer per list of places (coloured by model) and one per programme label
+        prog_items: list[LegendItem] = []
+        model_legend: list[LegendItem] = []
+        for lay in place_layers(inp.spaces):
+            if lay.label:
+                ppts = programme_points(inp, lay.label)
+                _, colour, shape = PROGRAMME_STYLE[lay.label]
+                maps.PointLayer(ppts, lay.name, cluster=False, radius=5, shape=SHAPES[shape]).add_to(m)
+                prog_items.append(LegendItem(colour, f"{lay.name} ({themes.fr_number(len(ppts))})", shape))
+                n_points += len(ppts)
+            else:
+                pts, model_legend = space_points(inp, lay.mask)
+                maps.PointLayer(pts, f"{lay.name} ({themes.fr_number(len(pts))})", cluster=True).add_to(m)
+                n_points += len(pts)
+        legend.append(("Lieux, par modèle", model_legend, "Chiffre : lieux regroupés ; zoomer pour les détailler."))
+        legend.append(("Lauréats des programmes de l\u2019État", prog_items,
+                       "Chaque liste et chaque programme est une couche du sélecteur en haut à droite ; "
+                       "un lieu présent dans deux listes figure dans les deux couches."))
         n_point_sections = 2
     elif key == "priority":
         ppts = priority_points(inp, layer)
@@ -287,12 +301,17 @@ def build_static(key: str, inp: AtlasInputs, path: str, territory: str, territor
     prov = map_provenance(layer, source_ids, sources, territory)
     sets: list[tuple[str, gpd.GeoDataFrame, list[LegendItem]]] = []
     if key == "spaces":
-        pts, model_legend = space_points(inp)
-        sets.append(("Espaces, par modèle", _points_frame(pts), model_legend))
-        for kind in ("fabrique", "manufacture"):
-            ppts = programme_points(inp, kind)
-            label, colour, shape = PROGRAMME_STYLE[kind]
-            sets.append((label, _points_frame(ppts), [LegendItem(colour, f"{label} ({len(ppts)})", shape)]))
+        # the legend's heading names each kind once; the items name every list and programme with its year
+        heads = {"list": "Lieux, par modèle", "programme": "Lauréats"}
+        for lay in place_layers(inp.spaces):
+            head = heads.pop("programme" if lay.label else "list", "")
+            if lay.label:
+                ppts = programme_points(inp, lay.label)
+                _, colour, shape = PROGRAMME_STYLE[lay.label]
+                sets.append((head, _points_frame(ppts), [LegendItem(colour, f"{lay.name} ({len(ppts)})", shape)]))
+            else:
+                pts, model_legend = space_points(inp, lay.mask)
+                sets.append((head, _points_frame(pts), model_legend if head else []))
     elif key == "priority":
         sets.append(("Territoires prioritaires", _points_frame(priority_points(inp, layer)), []))
         spts = site_points(inp)

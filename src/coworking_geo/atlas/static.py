@@ -89,7 +89,7 @@ def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departe
                    linewidth=0.3, zorder=5)
         handles += [Line2D([], [], marker=marker, linestyle="", markerfacecolor=it.colour, markeredgecolor="#222222",
                            label=it.label) for it in items]
-        if items:
+        if items and set_title:
             labels_title.append(set_title)
     ax.legend(handles=handles, title=" / ".join(labels_title), loc="lower left", fontsize=8, title_fontsize=9,
               frameon=True, framealpha=0.9)

@@ -19,6 +19,7 @@ from matplotlib.colors import to_hex
 
 from coworking_geo import classify
 from coworking_geo.labels import TERRITORY_CLASS_FR
+from coworking_geo.spaces.titles import places_title
 
 MISSING_COLOUR = "#d9d9d9"
 MISSING_LABEL = "Non disponible"
@@ -269,12 +270,14 @@ def profiles_layer(communes: pd.DataFrame, profiles: pd.DataFrame) -> ThemeLayer
 
 
 def spaces_count_layer(communes: pd.DataFrame, spaces: pd.DataFrame) -> ThemeLayer:
-    """Number of spaces per commune; only communes with at least one space are drawn."""
+    """Number of places of the register per commune; only communes with at least one are drawn. The title
+    names the lists and their years (:func:`coworking_geo.spaces.titles.places_title`)."""
+
     n = spaces["insee_code"].dropna().value_counts()
     v = communes["insee_code"].map(n).set_axis(communes["insee_code"].values)
     v = v[v > 0]
     colours, legend = classify(v, [1, 2, 4, 10, np.inf], ["1", "2 ou 3", "4 à 9", "10 et plus"], "YlGn")
-    return ThemeLayer("spaces", "Espaces de coworking et tiers-lieux", "Espaces", "Communes (nombre d'espaces)",
+    return ThemeLayer("spaces", places_title(spaces), "Lieux", "Communes (nombre de lieux)",
                       colours, _fmt(v, lambda x: fr_number(x)), legend, ("spaces",))
 
 

@@ -6,10 +6,14 @@ file, int), ``source``, ``source_id``, ``name``, ``types`` (vocabulary of
 the source gives it), ``lat_raw``, ``lon_raw`` (as written: decimal commas,
 Lambert-93 metres or swapped axes are repaired later by :mod:`.coordinates`),
 ``geocode_score`` (float 0–1, NA when unknown), ``vintage``, ``metro_source``
-(the source's own 'inside a metropolis' flag, CGET only).
+(the source's own 'inside a metropolis' flag, CGET only), ``label`` (programme
+label of a laureate, '' for a list of places), ``opened`` (opening year when the
+source gives it), ``pii_scrubbed`` (the ``column:kind`` of the fields scrubbed).
 
-Personal data (contact names, e-mails, phone numbers) is dropped right after
-reading, before anything else sees the frame.
+Personal data is removed right after reading, before anything else sees the
+frame: contact columns are dropped by name, and e-mails, French phone numbers and
+personal URL tokens are scrubbed from every remaining text field
+(:mod:`.privacy`).
 """
 
 from __future__ import annotations
@@ -25,14 +29,16 @@ import pandas as pd
 from coworking_geo.errors import ConfigError, InputFileError
 from coworking_geo.io import parse_decimal, read_csv_text
 from coworking_geo.log import get_logger
+from coworking_geo.spaces.privacy import scrub_frame
 from coworking_geo.spaces.vocabulary import TYPES, join_type_flags, map_types
 
 log = get_logger(__name__)
 
 STANDARD_COLUMNS: tuple[str, ...] = (
     "row", "source", "source_id", "name", "types", "address", "postcode", "city", "declared_insee",
-    "lat_raw", "lon_raw", "geocode_score", "vintage", "metro_source",
+    "lat_raw", "lon_raw", "geocode_score", "vintage", "metro_source", "label", "opened", "pii_scrubbed",
 )
+PII_COLUMN = "_pii_scrubbed"   # per-row scrub record carried from read_source_csv to _standard
 
 PERSONAL_RE = re.compile(r"(?i)(mail|courriel|t[eé]l[eé]phone|^t[eé]l(_|$)|phone|portable|mobile|contact|pr[eé]nom|referent)")
 MOJIBAKE_RE = re.compile("Ã[\u0080-\u00bf]|â€|\ufffd|Â[\u00a0-\u00bf]")
@@ -80,7 +86,11 @@ def read_source_csv(path: str | os.PathLike[str], required: Sequence[str]) -> tu
         raise InputFileError(path, f"malformed CSV, rows with too many fields "
                                    f"(an unquoted separator, e.g. a decimal comma in a comma-separated file?): {exc}") from None
     df, dropped = drop_personal(df)
-    notes: dict[str, Any] = {"file": str(path), **info, "personal_columns_dropped": dropped}
+    df, scrubbed = scrub_frame(df)
+    notes: dict[str, Any] = {"file": str(path), **info, "personal_columns_dropped": dropped,
+                             "personal_fields_scrubbed": int(scrubbed.str.count(":").sum())}
+    if notes["personal_fields_scrubbed"]:
+        log.warning("%s: scrubbed personal data from %d text fields", path, notes["personal_fields_scrubbed"])
     if dropped:
         log.info("%s: dropped personal-data columns %s", path, dropped)
     if info["encoding"] not in ("utf-8", "utf-8-sig"):
@@ -103,6 +113,7 @@ def read_source_csv(path: str | os.PathLike[str], required: Sequence[str]) -> tu
         log.warning("%s: repaired mis-encoded text in %d rows", path, n_bad)
     if df.empty:
         raise InputFileError(path, "the file has a header but no data rows")
+    df[PII_COLUMN] = scrubbed
     return df, notes
 
 
@@ -122,6 +133,10 @@ def _standard(df: pd.DataFrame, source: str, vintage: str, **cols: pd.Series | s
             out[c] = pd.Series(v, index=df.index, dtype="string")
     out["vintage"] = out["vintage"].fillna(vintage)
     out["types"] = out["types"].fillna("")
+    out["label"] = out["label"].fillna("")
+    if PII_COLUMN in df and not isinstance(cols.get("pii_scrubbed"), pd.Series):
+        out["pii_scrubbed"] = df[PII_COLUMN].astype("string")
+    out["pii_scrubbed"] = out["pii_scrubbed"].fillna("")
     return out.reset_index(drop=True)
 
 
@@ -193,6 +208,7 @@ def read_ftl_census(files: Sequence[str | os.PathLike[str]], source: str, vintag
         postcode=df.get("CODPOST"), city=df.get("VILLE"),
         declared_insee=df.get("Insee", df.get("INSEE")),
         lat_raw=df.get("LATITUDE"), lon_raw=df.get("LONGITUDE"),
+        opened=df["DATE_OUV"].astype("string").str.extract(r"((?:19|20)\d{2})")[0] if "DATE_OUV" in df else None,
     )
     return out, notes
 

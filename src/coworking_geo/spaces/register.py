@@ -4,6 +4,13 @@ Every input row ends in exactly one status — ``kept`` (in ``spaces.parquet``),
 ``merged`` (a duplicate of a kept row), ``rejected`` (with a reason) or
 ``outside_territory`` — so that input rows = kept + merged + rejected +
 outside territory, per source.
+
+Sources are lists of places (CGET 2019, France Tiers-Lieux censuses, a user's CSV)
+and programme laureates (rows with a ``label``: ``fabrique`` / ``manufacture``).
+Places of the lists are de-duplicated by :func:`.dedup.find_duplicates`; a laureate,
+located at its commune's centroid, merges with the place of its commune whose name
+is alike (:func:`.programmes.match_laureates`), so that a place is counted once
+and carries every label.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from coworking_geo.spaces.locate import (
     point_in_commune,
     resolve_declared,
 )
+from coworking_geo.spaces.programmes import match_laureates
 from coworking_geo.spaces.vocabulary import union_types
 
 log = get_logger(__name__)
@@ -35,7 +43,10 @@ log = get_logger(__name__)
 SPACE_COLUMNS: tuple[str, ...] = (
     "space_id", "source", "source_id", "name", "types", "address", "postcode", "declared_insee", "insee_code",
     "lon", "lat", "location_precision", "qa_flags", "fabrique", "manufacture", "vintage",
+    "labels", "sources", "vintages",
 )
+#: programme labels a place can carry, in this order in ``labels``
+LABELS: tuple[str, ...] = ("fabrique", "manufacture")
 STATUSES = ("kept", "merged", "rejected", "outside_territory")
 
 
@@ -49,6 +60,7 @@ class RegisterParams:
     offshore_tolerance_m: float = 5000.0
     well_geocoded_precision: float = 0.8
     street_precision: float = 0.5
+    programme_name_similarity: float = 0.5
 
 
 @dataclass
@@ -88,6 +100,7 @@ def locate_rows(df: pd.DataFrame, index: CommuneIndex, crosswalk: pd.DataFrame |
     for fx in ("decimal_comma", "lambert93", "swapped"):
         flags = _flag(flags, rep.fixes.str.contains(fx, regex=False), fx)
     flags = _flag(flags, df.get("precision_rescaled", pd.Series(False, index=df.index)), "precision_rescaled")
+    flags = _flag(flags, df["pii_scrubbed"].fillna("").ne(""), "pii_scrubbed")
 
     # Every coordinate invalid in a source that has coordinate columns: a wrong file, say so.
     has_xy = df["lat_raw"].notna() | df["lon_raw"].notna()
@@ -149,6 +162,9 @@ def locate_rows(df: pd.DataFrame, index: CommuneIndex, crosswalk: pd.DataFrame |
     reason = reason.mask(no_loc & coord_outside, "coordinates outside France and no usable commune code")
     reason = reason.mask(no_loc & ~coord_outside & dstatus.isin(["invalid", "unknown"]),
                          "no coordinates and an unknown commune code")
+    unknown_code = no_loc & ~coord_outside & dstatus.eq("unknown") & df["declared_insee"].notna()
+    reason = reason.mask(unknown_code, "no coordinates and an unknown commune code: "
+                         + df["declared_insee"].astype("string") + " is not a commune of the COG 2024 polygons")
     reason = reason.mask(no_loc & reason.isna(), "no coordinates and no commune code")
     reason = reason.mask(df["name"].isna() & no_loc, "empty row (no name, no location)")
 
@@ -185,17 +201,26 @@ def build_register(frames: Sequence[pd.DataFrame], index: CommuneIndex, crosswal
                            "duplicate_source_id")
 
     ok = df["reject_reason"].isna()
-    shared = df[ok].duplicated(["lon", "lat"], keep=False) & df.loc[ok, "location_precision"].ne("commune")
+    laureate = df["label"].fillna("").ne("")
+    listed = ok & ~laureate
+    shared = df[listed].duplicated(["lon", "lat"], keep=False) & df.loc[listed, "location_precision"].ne("commune")
     df["qa_flags"] = _flag(df["qa_flags"], shared.reindex(df.index, fill_value=False), "shared_coordinates")
-    into = find_duplicates(df[ok], params.duplicate_distance_m, params.duplicate_same_commune_m, source_order)
+    into = find_duplicates(df[listed], params.duplicate_distance_m, params.duplicate_same_commune_m, source_order)
     df["merged_into"] = pd.Series(pd.NA, index=df.index, dtype="object")
     df.loc[into.index, "merged_into"] = into
+    places = df[listed & df["merged_into"].isna()]
+    lau = match_laureates(df[ok & laureate], places, params.programme_name_similarity)
+    df.loc[lau.index, "merged_into"] = lau["into"]
+    for c in ("similarity", "n_places_in_commune", "distinct_ids"):
+        df[c] = lau[c].reindex(df.index)
     merged = df["merged_into"].notna()
 
-    # The kept row absorbs the types of its duplicates and notes how many it absorbed.
+    # The kept row absorbs the types of its duplicates (not the laureates' generic type) and notes
+    # how many it absorbed.
     if merged.any():
         keep_lbl = df.loc[merged, "merged_into"].astype("int64")
-        absorbed = df.loc[merged, "types"].groupby(keep_lbl.to_numpy()).agg(lambda s: ";".join(s))
+        from_list = ~laureate[merged]
+        absorbed = df.loc[merged & ~laureate, "types"].groupby(keep_lbl[from_list].to_numpy()).agg(lambda s: ";".join(s))
         k = absorbed.index
         df.loc[k, "types"] = union_types(df.loc[k, "types"], pd.Series(absorbed.to_numpy(), index=k, dtype="string"))
         n = keep_lbl.value_counts()
@@ -206,6 +231,9 @@ def build_register(frames: Sequence[pd.DataFrame], index: CommuneIndex, crosswal
             df.loc[keep_lbl.to_numpy()[src_diff], "qa_flags"], pd.Series(True, index=keep_lbl.to_numpy()[src_diff]),
             "in_several_sources")
         df.loc[merged, "merged_into_id"] = df.loc[keep_lbl.to_numpy(), "space_id"].to_numpy()
+    else:
+        df["merged_into_id"] = pd.Series(pd.NA, index=df.index, dtype="string")
+    place_labels(df, source_order)
 
     status = pd.Series("kept", index=df.index, dtype="string")
     status = status.mask(~ok, "rejected").mask(merged, "merged")
@@ -218,8 +246,6 @@ def build_register(frames: Sequence[pd.DataFrame], index: CommuneIndex, crosswal
     df["status"] = status
 
     kept = df[status.eq("kept")].copy()
-    kept["fabrique"] = pd.Series("", index=kept.index, dtype="string")
-    kept["manufacture"] = pd.Series("", index=kept.index, dtype="string")
     spaces = gpd.GeoDataFrame(kept[list(SPACE_COLUMNS)].reset_index(drop=True),
                               geometry=gpd.points_from_xy(kept["lon"], kept["lat"]), crs=4326)
     near = df[status.eq("outside_territory") & df["merged_into"].isna()]
@@ -242,13 +268,55 @@ FIX_KINDS: tuple[str, ...] = (
     "decimal_comma", "lambert93", "swapped", "precision_rescaled", "snapped_to_nearest_commune",
     "near_border_declared_kept", "off_polygon_declared_kept", "declared_mismatch", "commune_centroid", "outside_france_coordinates",
     "declared_arrondissement", "declared_merged", "declared_invalid", "declared_unknown", "merged_into",
+    "pii_scrubbed",
 )
 
 
+def source_year(vintage: pd.Series) -> pd.Series:
+    """The year a source describes, from its vintage text ('2019-06' → 2019; NA when none)."""
+    return pd.to_numeric(vintage.astype("string").str.extract(r"((?:19|20)\d{2})")[0], errors="coerce").astype("Int64")
+
+
+def place_labels(df: pd.DataFrame, source_order: list[str]) -> None:
+    """Set, on every row, the place-level columns its kept row will carry (in place).
+
+    ``fabrique`` / ``manufacture``: ';'-joined laureate ids of the place (its own row and the rows
+    merged into it); ``labels``: the :data:`LABELS` it carries; ``sources`` and ``vintages``:
+    the sources of its rows in config order and their years, ';'-joined; ``vintage``: the year of
+    the kept row's source.
+    """
+    ok = df["reject_reason"].isna()
+    group = df["merged_into"].where(df["merged_into"].notna(), pd.Series(df.index, index=df.index)).astype("int64")
+    g = df[ok].assign(group=group[ok], year=source_year(df.loc[ok, "vintage"]).astype("string"))
+    order = {s: i for i, s in enumerate(source_order)}
+    g = g.assign(src_rank=g["source"].map(order)).sort_values(["group", "src_rank", "row"], kind="stable")
+    for lab in LABELS:
+        ids = g[g["label"].eq(lab)].groupby("group")["source_id"].agg(lambda s: ";".join(s.astype(str)))
+        df[lab] = ids.reindex(df.index).astype("string").fillna("")
+    first = g.drop_duplicates(["group", "source"])
+    df["sources"] = first.groupby("group")["source"].agg(";".join).reindex(df.index).astype("string")
+    df["vintages"] = first.groupby("group")["year"].agg(lambda s: ";".join(s.fillna(""))).reindex(df.index).astype("string")
+    labels = pd.Series("", index=df.index, dtype="string")
+    for lab in LABELS:
+        labels = labels.mask(df[lab].ne(""), labels.where(labels.eq(""), labels + ";") + lab)
+    df["labels"] = labels
+    df["vintage"] = source_year(df["vintage"])
+
+
 def fixes_table(df: pd.DataFrame) -> pd.DataFrame:
-    """One line per (row, fix): ``source, row, source_id, space_id, fix, detail``."""
+    """One line per (row, fix): ``source, row, source_id, space_id, fix, detail``; for ``pii_scrubbed``,
+    one line per scrubbed field (detail ``column:kind``, the kind being email, phone or url_token)."""
     parts = []
     for kind in FIX_KINDS:
+        if kind == "pii_scrubbed":
+            m = df["pii_scrubbed"].fillna("").ne("")
+            fields = df.loc[m, "pii_scrubbed"].str.split(";").explode()
+            if len(fields):
+                sub = df.loc[fields.index]
+                parts.append(pd.DataFrame({"source": sub["source"], "row": sub["row"], "source_id": sub["source_id"],
+                                           "space_id": sub["space_id"], "fix": kind,
+                                           "detail": fields.astype("string")}))
+            continue
         if kind == "merged_into":
             m = df["merged_into"].notna()
             detail = df.loc[m, "merged_into_id"] if "merged_into_id" in df else pd.Series(dtype="string")

@@ -11,7 +11,7 @@ import unicodedata
 
 import pandas as pd
 
-TYPES: tuple[str, ...] = ("coworking", "fablab", "atelier", "nourricier", "culturel", "numerique", "autre")
+TYPES: tuple[str, ...] = ("coworking", "fablab", "atelier", "nourricier", "culturel", "numerique", "autre", "tiers-lieu")
 
 TYPE_LABELS_FR: dict[str, str] = {
     "coworking": "Coworking / bureaux partagés",
@@ -21,6 +21,7 @@ TYPE_LABELS_FR: dict[str, str] = {
     "culturel": "Tiers-lieu culturel",
     "numerique": "Médiation / inclusion numérique",
     "autre": "Autre",
+    "tiers-lieu": "Tiers-lieu (lauréat d\u2019un programme, activité non précisée)",
 }
 
 # Keyword rules on folded text (accents stripped, lower case). First-listed type first.
@@ -35,6 +36,7 @@ TYPE_KEYWORDS: dict[str, tuple[str, ...]] = {
     "culturel": ("cultur", "artist", "spectacle", "theatre", "musique", "lieu intermediaire", "friche"),
     "numerique": ("numerique", "mediation num", "inclusion num", "informatique", "digital"),
     "autre": ("autre", "living lab", "innovation sociale"),
+    "tiers-lieu": (),   # the programme laureates' type, set by their reader, never from text
 }
 
 
@@ -50,7 +52,8 @@ def map_types(labels: pd.Series) -> pd.Series:
     """Map free-text type labels to a ``;``-joined subset of :data:`TYPES` ('' when empty or unknown text → 'autre')."""
     folded = fold(labels)
     hits = pd.DataFrame(
-        {t: folded.str.contains("|".join(re.escape(k) for k in kws), regex=True) for t, kws in TYPE_KEYWORDS.items()},
+        {t: folded.str.contains("|".join(re.escape(k) for k in kws), regex=True)
+         for t, kws in TYPE_KEYWORDS.items() if kws},
         index=labels.index,
     )
     # Text that matches nothing is still typed: 'autre'.
