@@ -14,7 +14,7 @@ import pytest
 import rasterio
 from shapely.geometry import Point, box
 
-from coworking_geo.access import access_by_class, compute_access, write_distance_tif
+from coworking_geo.access import SCORE_COL, access_by_class, compute_access, write_distance_tif
 
 sys.path.insert(0, str(Path(__file__).parent))
 from standins_indicators import communes_standin, spaces_standin  # noqa: E402
@@ -63,12 +63,12 @@ def test_access_on_a_small_grid(tmp_path: Path) -> None:
     assert e["pop_weighted_dist_km"] == pytest.approx((50 * 7 + 10 * np.hypot(7, 7)) / 60, rel=0.01)
     assert e["pop_within_5km"] == 0 and e["pop_within_10km"] == 60
     # 2SFCA: the space reaches 150 inhabitants within 8 km → 10,000 / 150 per inhabitant reached.
-    assert w["access_2sfca"] == pytest.approx(10_000 / 150, rel=1e-6)
-    assert e["access_2sfca"] == pytest.approx(50 / 60 * 10_000 / 150, rel=1e-6)
+    assert w[SCORE_COL] == pytest.approx(10_000 / 150, rel=1e-6)
+    assert e[SCORE_COL] == pytest.approx(50 / 60 * 10_000 / 150, rel=1e-6)
     assert tiny["access_method"] == "centroid" and tiny["access_population"] == 12
     assert tiny["pop_weighted_dist_km"] == pytest.approx(np.hypot(0.75, 3.25), abs=0.05)
     assert reu["access_method"] == "centroid" and reu["pop_weighted_dist_km"] == pytest.approx(3.0, abs=0.1)
-    assert reu["pop_within_5km"] == 1000 and reu["access_2sfca"] == pytest.approx(10.0)
+    assert reu["pop_within_5km"] == 1000 and reu[SCORE_COL] == pytest.approx(10.0)
     assert res.stats["raster_populated_cells"] == 3 and res.stats["communes_centroid_overseas"] == 1
     out = write_distance_tif(res, tmp_path / "results" / "access_distance_km.tif", {"title": "test"})
     with rasterio.open(out) as src:
@@ -83,7 +83,7 @@ def test_access_on_a_small_grid(tmp_path: Path) -> None:
 def test_no_space_gives_na_distance(tmp_path: Path) -> None:
     communes, spaces = _inputs()
     res = compute_access(communes, spaces.iloc[0:0], _grid(tmp_path), [5], catchment_km=8)
-    assert res.table["pop_weighted_dist_km"].isna().all() and (res.table["access_2sfca"] == 0).all()
+    assert res.table["pop_weighted_dist_km"].isna().all() and (res.table[SCORE_COL] == 0).all()
 
 
 def test_real_france_grid(mirror: Path) -> None:

@@ -94,7 +94,7 @@ rule indicators_commuting:
 
 rule indicators_access_region:
     message:
-        "Access to spaces of région {wildcards.reg} ({params.territory}) from the 1 km population grid: radii {params.radii_km} km, 2SFCA catchment {params.catchment_km} km"
+        "Access to spaces of région {wildcards.reg} ({params.territory}) from the 1 km population grid: radii {params.radii_km} km, 2SFCA up to {params.catchment_km} km (great-circle)"
     input:
         sources_yaml=SOURCES_YAML,
         communes=f"{PROC}/communes.parquet",
@@ -107,6 +107,9 @@ rule indicators_access_region:
         grid_source=IND["population_grid"],
         radii_km=IND["access_radii_km"],
         catchment_km=IND["catchment_km"],
+        access_decay=IND.get("access_decay"),
+        supply_weight=IND.get("access_supply_weight"),
+        corsica_own_zone=IND.get("corsica_own_zone", True),
         clip=TERRITORY.kind in ("dep", "reg"),
     log:
         f"{LOGS}/indicators/regions/{{reg}}/access.log",
@@ -138,6 +141,9 @@ rule indicators_access:
         grid_source=IND["population_grid"],
         radii_km=IND["access_radii_km"],
         catchment_km=IND["catchment_km"],
+        access_decay=IND.get("access_decay"),
+        supply_weight=IND.get("access_supply_weight"),
+        corsica_own_zone=IND.get("corsica_own_zone", True),
         clip=TERRITORY.kind in ("dep", "reg"),
         n_regions=len(REGIONS),
     log:

@@ -15,7 +15,8 @@ with snakemake_script(smk) as log:
     spaces = gpd.read_parquet(smk.input.spaces, columns=["space_id", "geometry"])
     table = gather([pd.read_parquet(p) for p in smk.input.parts], communes)
     log.info("access: %d communes gathered from %d région partition(s)", len(table), len(smk.input.parts))
-    raster = distance_raster(communes, spaces, smk.input.grid, float(smk.params.catchment_km), clip=bool(smk.params.clip))
+    raster = distance_raster(communes, spaces, smk.input.grid, float(smk.params.catchment_km), clip=bool(smk.params.clip),
+                             corsica_own_zone=bool(smk.params.corsica_own_zone))
     stats = gather_access_stats(table, raster)
     log.info("access statistics: %s", stats)
     radii = [float(r) for r in smk.params.radii_km]
