@@ -278,6 +278,22 @@ def _pairs(sp_xyz: np.ndarray, sp_zone: np.ndarray, xyz: np.ndarray, zone: np.nd
     return i[same], j[same], w[same]
 
 
+def place_ratios(sp_xyz: np.ndarray, sp_zone: np.ndarray, supply: np.ndarray, dem_xyz: np.ndarray,
+                 dem_zone: np.ndarray, dem_pop: np.ndarray, decay: Decay) -> np.ndarray:
+    """Step 1 of the 2SFCA: R_i = S_i / Σ_k w(d_ik) P_k over the demand points k of place i's zone
+    (places per inhabitant; 0 for a place with no demand within reach). Points in ECEF km (:func:`to_ecef_km`)."""
+    i, j, w = _pairs(sp_xyz, sp_zone, dem_xyz, dem_zone, decay)
+    P = np.bincount(i, weights=w * dem_pop[j], minlength=len(sp_xyz))
+    return np.divide(np.asarray(supply, float), P, out=np.zeros(len(sp_xyz)), where=P > 0)
+
+
+def fca_scores(sp_xyz: np.ndarray, sp_zone: np.ndarray, ratios: np.ndarray, xyz: np.ndarray, zone: np.ndarray,
+               decay: Decay) -> np.ndarray:
+    """Step 2 of the 2SFCA: 10,000 × Σ_i w(d_ik) R_i at each point k (places per 10,000 inhabitants)."""
+    a, b, w = _pairs(sp_xyz, sp_zone, xyz, zone, decay)
+    return PER_INHABITANTS * np.bincount(b, weights=w * ratios[a], minlength=len(xyz))
+
+
 def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_path: str | os.PathLike[str] | None,
                    radii_km: list[float], catchment_km: float | None = None, clip: bool = True,
                    bounds_3035: BoundsType | None = None, report: np.ndarray | None = None,
@@ -336,15 +352,11 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
     dem_pop = np.concatenate([cell_pop, c_pop[ov]])
     dem_zone = np.concatenate([cell_zone, zone[ov]])
 
-    # Step 1 of 2SFCA: R_i = S_i / decay-weighted population around place i (same zone).
-    i, j, w = _pairs(sp_xyz, sp_zone, dem_xyz, dem_zone, decay)
-    P = np.bincount(i, weights=w * dem_pop[j], minlength=n_sp)
-    R = np.divide(supply, P, out=np.zeros(n_sp), where=P > 0)
-    stats["spaces_without_population_in_catchment"] = int((P == 0).sum())
+    R = place_ratios(sp_xyz, sp_zone, supply, dem_xyz, dem_zone, dem_pop, decay)
+    stats["spaces_without_population_in_catchment"] = int((R == 0).sum())
 
     def score_at(xyz: np.ndarray, z: np.ndarray) -> np.ndarray:
-        a, b, wt = _pairs(sp_xyz, sp_zone, xyz, z, decay)
-        return PER_INHABITANTS * np.bincount(b, weights=wt * R[a], minlength=len(xyz))
+        return fca_scores(sp_xyz, sp_zone, R, xyz, z, decay)
 
     labels = [radius_label(r) for r in radii_km]
     out = pd.DataFrame({"insee_code": communes["insee_code"].astype("string").to_numpy()})
