@@ -239,6 +239,17 @@ def _zoned_cells(grid: Grid, zones: set[str], corsica_own_zone: bool) -> _Cells:
     return _Cells(grid, rows, cols, grid.pop[rows, cols], to_ecef_km(lon, lat).reshape(-1, 3), zone, lon, lat)
 
 
+def _cell_communes(cells: _Cells, on_grid: gpd.GeoDataFrame) -> np.ndarray:
+    """Row position (in the communes frame) of the commune holding each cell centre, −1 outside every commune."""
+    g3035 = on_grid.to_crs(GRID_CRS)
+    if not len(g3035):
+        return np.full(len(cells.rows), -1, dtype="int64")
+    ids = rasterize(((g, i + 1) for i, g in zip(g3035.index, g3035.geometry) if g is not None and not g.is_empty),
+                    out_shape=cells.grid.pop.shape, transform=cells.grid.transform, fill=0, all_touched=False,
+                    dtype="int32")
+    return ids[cells.rows, cells.cols].astype("int64") - 1
+
+
 def _spaces(spaces: gpd.GeoDataFrame, corsica_own_zone: bool,
             supply_col: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Places as (ECEF km, zone, supply weight); supply is 1 per place unless ``supply_col`` names a column."""
@@ -329,11 +340,7 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
         window = bounds_3035 if bounds_3035 is not None else territory_window(communes, decay.catchment_km, clip)
         grid = read_grid(grid_path, window)
         cells = _zoned_cells(grid, zones, corsica_own_zone)
-        on_grid = communes[~overseas].to_crs(GRID_CRS)
-        ids = rasterize(((g, i + 1) for i, g in zip(on_grid.index, on_grid.geometry) if g is not None and not g.is_empty),
-                        out_shape=grid.pop.shape, transform=grid.transform, fill=0, all_touched=False,
-                        dtype="int32") if len(on_grid) else np.zeros(grid.pop.shape, "int32")
-        cell_commune = ids[cells.rows, cells.cols].astype("int64") - 1  # -1: outside the territory's communes
+        cell_commune = _cell_communes(cells, communes[~overseas])
         dist_raster = np.full(grid.pop.shape, DIST_NODATA, dtype="float32")
         stats.update({"raster_total_population_file": grid.total_in_file, "raster_window_population": float(cells.pop.sum()),
                       "raster_populated_cells": int(len(cells.pop)),
@@ -471,6 +478,48 @@ def distance_raster(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_p
     stats = {"raster_total_population_file": grid.total_in_file, "raster_window_population": float(cells.pop.sum()),
              "raster_populated_cells": int(len(cells.rows))}
     return AccessResult(pd.DataFrame(), dist, grid, stats)
+
+
+def demand_points(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_path: str | os.PathLike[str] | None,
+                  catchment_km: float, clip: bool = True, corsica_own_zone: bool = True) -> pd.DataFrame:
+    """The territory's population as points, with the great-circle km to the nearest place of their zone.
+
+    One row per populated 1 km cell whose centre lies in one of ``communes`` (same window and zones as
+    :func:`compute_access`), plus one per commune the grid does not reach (overseas, or no cell centre inside),
+    at its centroid with its legal population. Columns: ``insee_code, zone, lon, lat, population, dist_km``
+    (NaN: no place in the zone) and ``point`` (``cell`` or ``centroid``)."""
+    communes = communes.to_crs(4326).reset_index(drop=True)
+    zone = commune_zones(communes["dep_code"], corsica_own_zone)
+    sp_xyz, sp_zone, _ = _spaces(spaces, corsica_own_zone, None)
+    overseas = _is_overseas(communes)
+    parts = []
+    reached = np.zeros(len(communes), bool)
+    if grid_path is not None and len(communes):
+        cells = _zoned_cells(read_grid(grid_path, territory_window(communes, catchment_km, clip)), set(zone),
+                             corsica_own_zone)
+        k = _cell_communes(cells, communes[~overseas])
+        inside = k >= 0
+        reached[np.unique(k[inside])] = True
+        parts.append(pd.DataFrame({"insee_code": communes["insee_code"].astype("string").to_numpy()[k[inside]],
+                                   "zone": cells.zone[inside], "lon": cells.lon[inside], "lat": cells.lat[inside],
+                                   "population": cells.pop[inside],
+                                   "dist_km": nearest_in_zone(sp_xyz, sp_zone, cells.xyz[inside], cells.zone[inside]),
+                                   "point": "cell"}))
+    cent = commune_centroids(communes).reindex(communes["insee_code"])
+    fb = ~reached & cent["lon"].notna().to_numpy()
+    if fb.any():
+        lon, lat = cent["lon"].to_numpy()[fb], cent["lat"].to_numpy()[fb]
+        parts.append(pd.DataFrame({"insee_code": communes["insee_code"].astype("string").to_numpy()[fb],
+                                   "zone": zone[fb], "lon": lon, "lat": lat,
+                                   "population": pd.to_numeric(communes["population"], errors="coerce").fillna(0)
+                                   .to_numpy(float)[fb],
+                                   "dist_km": nearest_in_zone(sp_xyz, sp_zone, to_ecef_km(lon, lat), zone[fb]),
+                                   "point": "centroid"}))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["insee_code", "zone", "lon", "lat", "population", "dist_km", "point"])
+    log.info("demand points: %d cells and %d commune centroids, %.0f inhabitants", int(out["point"].eq("cell").sum()),
+             int(out["point"].eq("centroid").sum()), out["population"].sum())
+    return out
 
 
 def gather_access_stats(table: pd.DataFrame, raster: AccessResult) -> dict:
