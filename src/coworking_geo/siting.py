@@ -271,7 +271,7 @@ def allocate(candidates: pd.DataFrame, demand: pd.DataFrame, n_sites: int | None
              len(cand), len(dem), w.sum(), A.nnz, coverage_km)
     if n_sites is None:
         n_sites = max(1, sites_for_target(greedy_mclp(A, w, max_sites), target_share))
-        LOG.info("MCLP: %d sites bring %.0f %% of the uncovered demand within reach (cap %d)", n_sites,
+        LOG.info("MCLP: %d sites for the target of %.0f %% of the uncovered demand (cap %d)", n_sites,
                  100 * target_share, max_sites)
     res = greedy_mclp(A, w, n_sites)
     greedy_covered = res.covered
@@ -304,8 +304,14 @@ def siting_summary(res: AllocationResult, sites: pd.DataFrame, demand: pd.DataFr
     """One-row table of the siting run; ``demand`` (people) and ``text`` in French for the report."""
     pop = float(demand["population"].sum()) if "population" in demand else float("nan")
     served = float(sites["new_population_served"].sum()) if len(sites) else 0.0
-    rule = (f"le plus petit nombre de sites qui met {round(100 * target_share)} % de la demande non couverte à moins "
-            f"de {coverage_km:g} km (au plus {max_sites})" if target_share is not None else "fixé par l\u2019utilisateur")
+    if target_share is None:
+        rule = "nombre fixé par l\u2019utilisateur"
+    elif res.covered + 1e-9 < target_share * res.total_demand:
+        rule = (f"plafond de {max_sites} sites atteint avant de mettre {round(100 * target_share)} % de la demande "
+                f"non couverte à moins de {coverage_km:g} km")
+    else:
+        rule = (f"le plus petit nombre de sites qui met {round(100 * target_share)} % de la demande non couverte à "
+                f"moins de {coverage_km:g} km, au plus {max_sites}")
     text = (f"{len(res.chosen)} sites proposés ({rule}) : ils mettraient {fr_number(served)} des {fr_number(pop)} "
             f"habitants aujourd\u2019hui à plus de {coverage_km:g} km à vol d\u2019oiseau d\u2019un lieu à moins de "
             f"{coverage_km:g} km d\u2019un nouveau site. Demande : {demand_note}.")
