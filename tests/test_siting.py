@@ -46,7 +46,7 @@ def test_demand_falls_back_to_scaled_population() -> None:
     d, src, note = demand_column(df, "long_commuters", min_flow_coverage=0.5)
     assert d.tolist() == pytest.approx([100.0, 300.0, 500 * 400 / 3000])
     assert src.tolist() == ["long_commuters", "long_commuters", "population_scaled"]
-    assert "0.1333" in note and note.startswith("navetteurs de longue distance dans les 2 communes")
+    assert "0,1333" in note and note.startswith("navetteurs de longue distance dans les 2 communes")
     d2, src2, note2 = demand_column(df.assign(flows_covered=[True, False, False]), "long_commuters", 0.5)
     assert d2.tolist() == [1000.0, 2000.0, 500.0] and set(src2) == {"population"}  # 1 of 3 covered < 50 %
     assert note2.startswith("population : les flux domicile-travail lus ne couvrent que 1 des 3 communes")

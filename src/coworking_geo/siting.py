@@ -86,9 +86,10 @@ def demand_column(df: pd.DataFrame, objective: str, min_flow_coverage: float = 0
     rate = long[covered].sum() / max(pop[covered].sum(), 1.0)
     demand = long.where(covered, pop * rate)
     src = pd.Series(np.where(covered, "long_commuters", "population_scaled"), index=df.index)
-    note = (f"navetteurs de longue distance dans les {int(covered.sum())} communes couvertes par les flux ; "
-            f"ailleurs ({int((~covered).sum())} communes), population × {rate:.4f} (navetteurs de longue distance "
-            "par habitant des communes couvertes)")
+    note = f"navetteurs de longue distance dans les {int(covered.sum())} communes couvertes par les flux"
+    if (~covered).any():
+        note += (f" ; ailleurs ({int((~covered).sum())} communes), population × {rate:.4f} (navetteurs de longue "
+                 "distance par habitant des communes couvertes)").replace(".", ",", 1)
     LOG.info("demand: long commuters in %d communes, population x %.4f in %d others", int(covered.sum()), rate,
              int((~covered).sum()))
     return demand, src, note
