@@ -77,8 +77,14 @@ def test_france_and_orne_sites_and_priorities(repo_root: Path) -> None:
     assert n_fr != n_orne and n_orne >= 1
     prio = fr["priority_territories.csv"]
     assert len(prio) == 50 and prio["rank"].tolist() == list(range(1, 51))
-    rural = [c for c in TERRITORY_CLASSES if c.startswith("rural")]
-    assert prio["territory_class"].isin(rural).any()
-    assert prio["dep_code"].eq("976").any()  # Mayotte: no place at all, its population is all uncovered
+    communes = pd.read_parquet(Path(repo_root) / REAL / "france" / "communes.parquet")
+    # rural: INSEE 2021 (density levels 5-7, column ``rural`` once the classes are rebuilt), or a rural class
+    rural = communes["rural"] if "rural" in communes else communes["density_level"].ge(5)
+    rural_codes = set(communes.loc[rural.fillna(False).astype(bool), "insee_code"])
+    rural_classes = [c for c in TERRITORY_CLASSES if c.startswith("rural")]
+    assert prio["insee_code"].isin(rural_codes).any() or prio["territory_class"].isin(rural_classes).any()
+    assert prio["dep_code"].str.startswith("97").sum() >= 5  # overseas rows are in the table
+    sites = fr["proposed_sites.csv"]
+    assert sites["dep_code"].str.startswith("97").any() and (sites["new_population_served"] > 0).all()
     s = fr["proposed_sites_summary.csv"].iloc[0]
     assert s["text"].startswith(f"{n_fr} sites proposés") and "vol d\u2019oiseau" in s["text"]
