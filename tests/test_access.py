@@ -98,3 +98,50 @@ def test_real_france_grid(mirror: Path) -> None:
     assert (t["pop_within_5km"] <= t["pop_within_10km"]).all() and (t["pop_within_10km"] <= t["pop_within_20km"]).all()
     cls = access_by_class(res.table, communes, [5, 10, 20], s).set_index("territory_class")
     assert 0.4 < cls.loc["all", "share_within_5km"] < cls.loc["all", "share_within_20km"] < 0.95
+
+
+def _time_inputs(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
+    communes = pd.DataFrame({"insee_code": ["61001", "61002", "61003", "61004"], "population": [1000, 500, 200, 50]})
+    spaces = pd.DataFrame({"space_id": ["a", "b", "c"], "insee_code": ["61001", "61001", "61003"],
+                           "desks": [10.0, 5.0, 3.0]})
+    rows = [("61001", "61002", 8), ("61002", "61001", 8), ("61001", "61003", 14), ("61003", "61001", 14),
+            ("61002", "61003", 12), ("61003", "61002", 12), ("61004", "61003", 19), ("61004", "61001", 35)]
+    path = tmp_path / "times.csv"
+    pd.DataFrame(rows, columns=["origin", "destination", "minutes"]).to_csv(path, index=False)
+    return communes, spaces, path
+
+
+def test_travel_time_matrix_matches_pysal_access(tmp_path: Path) -> None:
+    from access import fca, weights
+
+    from coworking_geo.access import Decay, read_time_matrix, travel_time_access
+
+    communes, spaces, path = _time_inputs(tmp_path)
+    m = read_time_matrix(path, communes["insee_code"])
+    assert len(m) == 8 + 4  # each commune's own row added at 0 min
+    decay = Decay("steps", 20, (10, 15, 20), (1.0, 0.66, 0.33))
+    for supply_col in (None, "desks"):
+        got = travel_time_access(communes, spaces, m, decay, supply_col).set_index("insee_code")
+        sup = (spaces[supply_col] if supply_col else pd.Series(1.0, index=spaces.index)).groupby(spaces["insee_code"]).sum()
+        ref = fca.two_stage_fca(communes.set_index("insee_code").rename(columns={"population": "demand"}),
+                                sup.rename("supply").to_frame(), m.rename(columns={"minutes": "cost"}),
+                                max_cost=20, demand_index=True, cost_dest="destination",
+                                weight_fn=weights.step_fn({10: 1.0, 15: 0.66, 20: 0.33}))
+        np.testing.assert_allclose(got.loc[ref.index, "access_2sfca_time_per_10k"], ref * 10_000, rtol=1e-9, atol=1e-12)
+    assert got.loc["61004", "time_nearest_place_min"] == 19 and got.loc["61002", "time_nearest_place_min"] == 8
+    assert got.loc["61001", "time_nearest_place_min"] == 0
+
+
+def test_travel_time_matrix_is_validated(tmp_path: Path) -> None:
+    from coworking_geo.access import read_time_matrix
+    from coworking_geo.errors import InputFileError
+
+    communes, _, path = _time_inputs(tmp_path)
+    good = pd.read_csv(path, dtype=str)
+    cases = {"columns": good.rename(columns={"minutes": "min"}), "minutes": good.assign(minutes=["-1"] + ["5"] * 7),
+             "not a commune": good.assign(origin=["75056"] + good["origin"].tolist()[1:]),
+             "repeated": pd.concat([good, good.head(1)]), "invalid origin": good.assign(origin=["6100X"] * 8)}
+    for words, bad in cases.items():
+        bad.to_csv(tmp_path / "bad.csv", index=False)
+        with pytest.raises(InputFileError, match=words):
+            read_time_matrix(tmp_path / "bad.csv", communes["insee_code"])

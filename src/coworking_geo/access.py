@@ -522,6 +522,75 @@ def demand_points(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pat
     return out
 
 
+TIME_COLS = ("origin", "destination", "minutes")
+
+
+def read_time_matrix(path: str | os.PathLike[str], codes: pd.Series) -> pd.DataFrame:
+    """A user's commune-to-commune road travel-time matrix: CSV ``origin, destination, minutes``.
+
+    Codes are 5-character COG codes (leading zeros kept); every origin must be one of ``codes`` (the
+    territory's communes; destinations may lie outside it); minutes are finite and ≥ 0; a pair appears once.
+    A commune's own row (origin = destination) is added at 0 minutes when absent. Raises
+    :class:`InputFileError` naming the first offending rows."""
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, "travel-time matrix not found")
+    df = pd.read_csv(p, dtype={"origin": "string", "destination": "string"}, sep=None, engine="python")
+    missing = [c for c in TIME_COLS if c not in df.columns]
+    if missing:
+        raise InputFileError(p, f"travel-time matrix needs columns {list(TIME_COLS)}; missing {missing}")
+    df = df[list(TIME_COLS)].copy()
+    for c in ("origin", "destination"):
+        df[c] = df[c].str.strip().str.zfill(5)
+        bad = ~df[c].str.fullmatch(r"[0-9][0-9AB][0-9]{3}").fillna(False).astype(bool)
+        if bad.any():
+            raise InputFileError(p, f"{int(bad.sum())} row(s) with an invalid {c} code, e.g. {df.loc[bad, c].head(3).tolist()}")
+    df["minutes"] = pd.to_numeric(df["minutes"], errors="coerce")
+    bad = ~np.isfinite(df["minutes"]) | (df["minutes"] < 0)
+    if bad.any():
+        raise InputFileError(p, f"{int(bad.sum())} row(s) with missing, negative or non-numeric minutes, "
+                                f"e.g. {df.loc[bad].head(3).to_dict('records')}")
+    known = set(codes.astype("string"))
+    unknown = ~df["origin"].isin(known)
+    if unknown.any():
+        raise InputFileError(p, f"{int(unknown.sum())} row(s) whose origin is not a commune of the territory (COG 2024), "
+                                f"e.g. {df.loc[unknown, 'origin'].head(3).tolist()}")
+    dup = df.duplicated(["origin", "destination"])
+    if dup.any():
+        raise InputFileError(p, f"{int(dup.sum())} repeated origin-destination pair(s), e.g. "
+                                f"{df.loc[dup, ['origin', 'destination']].head(3).to_dict('records')}")
+    own = pd.DataFrame({"origin": sorted(known), "destination": sorted(known), "minutes": 0.0}).astype(
+        {"origin": "string", "destination": "string"})
+    have = set(zip(df["origin"], df["destination"]))
+    own = own[[(o, o) not in have for o in own["origin"]]]
+    return pd.concat([df, own], ignore_index=True)
+
+
+def travel_time_access(communes: pd.DataFrame, spaces: pd.DataFrame, matrix: pd.DataFrame, decay: Decay,
+                       supply_col: str | None = None) -> pd.DataFrame:
+    """Access by road from a travel-time matrix (:func:`read_time_matrix`), per commune of ``communes``.
+
+    Demand: each commune's legal population at its origin; supply: the places of each destination commune
+    (``spaces.insee_code``; 1 each or ``supply_col``). ``decay`` is applied to minutes (e.g. steps 10 / 15 / 20
+    min, the APL's). Returns ``insee_code, time_nearest_place_min`` (NaN when no place is listed within the
+    matrix) and ``access_2sfca_time_per_10k`` (places per 10,000 inhabitants)."""
+    pop = pd.Series(pd.to_numeric(communes["population"], errors="coerce").fillna(0).to_numpy(float),
+                    index=communes["insee_code"].astype("string"))
+    sup = (pd.to_numeric(spaces[supply_col], errors="coerce").fillna(0) if supply_col else pd.Series(1.0, index=spaces.index))
+    supply = sup.groupby(spaces["insee_code"].astype("string")).sum()
+    m = matrix[matrix["destination"].isin(supply.index)].copy()
+    m["w"] = decay(m["minutes"].to_numpy(float))
+    m = m[m["w"] > 0]
+    m["pop"] = m["origin"].map(pop).fillna(0.0).to_numpy(float)
+    P = (m["pop"] * m["w"]).groupby(m["destination"]).sum()
+    R = (supply.reindex(P.index) / P.where(P > 0)).fillna(0.0)
+    score = (m["w"] * m["destination"].map(R)).groupby(m["origin"]).sum() * PER_INHABITANTS
+    nearest = matrix[matrix["destination"].isin(supply.index)].groupby("origin")["minutes"].min()
+    codes = communes["insee_code"].astype("string")
+    return pd.DataFrame({"insee_code": codes.to_numpy(), "time_nearest_place_min": codes.map(nearest).to_numpy(float),
+                         "access_2sfca_time_per_10k": codes.map(score).fillna(0.0).to_numpy(float)})
+
+
 def gather_access_stats(table: pd.DataFrame, raster: AccessResult) -> dict:
     """Territory-wide statistics for :func:`access_by_class` from the gathered table and :func:`distance_raster`."""
     stats = dict(raster.stats)

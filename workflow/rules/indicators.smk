@@ -2,6 +2,7 @@
 # docs/indicators.md for the methods, thresholds and fixes.
 
 IND = config["indicators"]
+TIME_MATRIX = (IND.get("travel_time") or {}).get("matrix")  # optional road travel times (CSV)
 
 
 rule indicators_fibre:
@@ -132,6 +133,7 @@ rule indicators_access:
         spaces=f"{PROC}/spaces_context.parquet",
         grid=raw(IND["population_grid"]),
         parts=expand(f"{REGION_PART}/access.parquet", reg=REGIONS),
+        time_matrix=[TIME_MATRIX] if TIME_MATRIX else [],
     output:
         access=f"{PROC}/access.parquet",
         distance=f"{RES}/access_distance_km.tif",
@@ -145,6 +147,7 @@ rule indicators_access:
         supply_weight=IND.get("access_supply_weight"),
         corsica_own_zone=IND.get("corsica_own_zone", True),
         clip=TERRITORY.kind in ("dep", "reg"),
+        travel_time=IND.get("travel_time") or {},
         n_regions=len(REGIONS),
     log:
         f"{LOGS}/indicators/access.log",
