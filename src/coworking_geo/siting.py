@@ -78,17 +78,17 @@ def demand_column(df: pd.DataFrame, objective: str, min_flow_coverage: float = 0
     covered = df.get("flows_covered", long.notna())
     covered = pd.Series(covered, index=df.index).fillna(False).astype(bool) & long.notna()
     if covered.mean() < min_flow_coverage:
-        note = (f"population : les flux domicile-travail lus ne couvrent que {int(covered.sum())} des {len(df)} "
-                f"communes (moins de {round(100 * min_flow_coverage)} %) ; les navetteurs de longue distance ne sont "
-                "donc pas comparables d\u2019un bout à l\u2019autre du territoire")
+        note = (f"population : les flux domicile-travail lus ne couvrent que {fr_number(int(covered.sum()))} des "
+                f"{fr_number(len(df))} communes (moins de {round(100 * min_flow_coverage)} %) ; les navetteurs de "
+                "longue distance ne sont donc pas comparables d\u2019un bout à l\u2019autre du territoire")
         LOG.warning("demand falls back to population: flows cover %d of %d communes", int(covered.sum()), len(df))
         return pop, pd.Series("population", index=df.index), note
     rate = long[covered].sum() / max(pop[covered].sum(), 1.0)
     demand = long.where(covered, pop * rate)
     src = pd.Series(np.where(covered, "long_commuters", "population_scaled"), index=df.index)
-    note = f"navetteurs de longue distance dans les {int(covered.sum())} communes couvertes par les flux"
+    note = f"navetteurs de longue distance dans les {fr_number(int(covered.sum()))} communes couvertes par les flux"
     if (~covered).any():
-        note += (f" ; ailleurs ({int((~covered).sum())} communes), population × {rate:.4f} (navetteurs de longue "
+        note += (f" ; ailleurs ({fr_number(int((~covered).sum()))} communes), population × {rate:.4f} (navetteurs de longue "
                  "distance par habitant des communes couvertes)").replace(".", ",", 1)
     LOG.info("demand: long commuters in %d communes, population x %.4f in %d others", int(covered.sum()), rate,
              int((~covered).sum()))

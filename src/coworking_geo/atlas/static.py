@@ -87,7 +87,8 @@ def scale_bar(ax: Any, fontsize: float = 7) -> float:
 def _draw(ax: Any, base: gpd.GeoDataFrame, paths: list[MplPath], layer: ThemeLayer, deps: gpd.GeoDataFrame,
           epsg: int, point_sets: list[tuple[str, gpd.GeoDataFrame, list[LegendItem]]], markersize: float) -> None:
     """Communes coloured by ``layer``, département borders and the points inside the frame (metric CRS)."""
-    colours = base["insee_code"].map(layer.colours).fillna("#f3f3f3").tolist()
+    found = layer.colours.reindex(base["insee_code"].astype(str).to_numpy()).tolist()
+    colours = [c if isinstance(c, str) else "#f3f3f3" for c in found]  # not coloured by the theme: light grey
     ax.add_collection(PathCollection(paths, facecolors=colours, edgecolors="none", linewidths=0))
     ax.autoscale_view()
     deps[deps["dep_code"].isin(base["dep_code"].unique())].to_crs(epsg).boundary.plot(ax=ax, color="#444444",
