@@ -130,8 +130,11 @@ def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departe
     overseas = sorted(set(communes["dep_code"].astype(str)) - set(frame["dep_code"].astype(str)))
     overseas = [d for d in overseas if d.startswith("97")]
     fig = plt.figure(figsize=(12, 10.5))
-    bottom = 0.2 if overseas else 0.06
-    ax = fig.add_axes((0.01, bottom, 0.70, 0.86 - bottom))
+    prov_lines = textwrap.wrap(provenance, 190)
+    foot = 0.012 + 0.0125 * len(prov_lines)  # the provenance lines (6 pt) under everything
+    inset_h = 0.15 if overseas else 0.0
+    bottom = foot + inset_h + (0.03 if overseas else 0.01)
+    ax = fig.add_axes((0.01, bottom, 0.70, 0.90 - bottom))
     _draw(ax, base, paths, layer, departements, epsg, sets, 9)
     scale_bar(ax)
     width = 0.70 / max(len(overseas), 1)
@@ -139,13 +142,15 @@ def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departe
         sub = communes[communes["dep_code"].astype(str).eq(dep)]
         d_epsg = metric_crs_for(dep)
         d_base = sub.to_crs(d_epsg)
-        iax = fig.add_axes((0.01 + n * width + 0.005, 0.05, width - 0.01, bottom - 0.07))
+        iax = fig.add_axes((0.01 + n * width + 0.005, foot + 0.01, width - 0.01, inset_h))
         _draw(iax, d_base, _paths(d_base), layer, departements, d_epsg, sets, 6)
         scale_bar(iax, fontsize=6)
         iax.set_title(OVERSEAS_NAMES.get(dep, dep), fontsize=8)
         iax.set_axis_on()
         iax.set_xticks([])
         iax.set_yticks([])
+        iax.set_xlabel("")
+        iax.set_ylabel("")
         for sp in iax.spines.values():
             sp.set_color("#999999")
             sp.set_linewidth(0.5)
@@ -157,7 +162,7 @@ def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departe
                            label=it.label) for it in items]
         if items:
             labels_title.append(set_title)
-    lax = fig.add_axes((0.72, bottom, 0.27, 0.86 - bottom))
+    lax = fig.add_axes((0.72, bottom, 0.27, 0.90 - bottom))
     lax.set_axis_off()
     legend_title = "\n".join(textwrap.wrap(" / ".join(labels_title), 34))
     lax.legend(handles=handles, title=legend_title, loc="upper left", fontsize=8, title_fontsize=9, frameon=False,
@@ -166,7 +171,7 @@ def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departe
         lax.text(0.0, 0.02, "\n".join(textwrap.wrap(layer.note, 40)), fontsize=7, color="#333333", va="bottom",
                  transform=lax.transAxes)
     fig.suptitle("\n".join(textwrap.wrap(title, 90)), fontsize=13, y=0.975)
-    fig.text(0.01, 0.005, "\n".join(textwrap.wrap(provenance, 190)), fontsize=6, color="#333333", va="bottom")
+    fig.text(0.01, 0.005, "\n".join(prov_lines), fontsize=6, color="#333333", va="bottom")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
     plt.close(fig)
