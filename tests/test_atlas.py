@@ -56,7 +56,7 @@ def make_frames(nx: int = 6, ny: int = 5) -> dict[str, object]:
     ind = pd.DataFrame({
         "insee_code": codes, "ftth_share_2018T1": np.linspace(0, 0.5, n), "ftth_share_latest": np.linspace(0.3, 1, n),
         "flows_covered": k % 7 != 0, "share_outside": np.linspace(0.4, 0.95, n), "long_commuters": k * 40.0,
-        "pop_weighted_dist_km": np.linspace(0.5, 30, n), "access_2sfca": np.r_[0, 0, np.linspace(0.1, 5, n - 2)],
+        "pop_weighted_dist_km": np.linspace(0.5, 30, n), "access_2sfca_per_10k": np.r_[0, 0, np.linspace(0.1, 5, n - 2)],
         "pop_within_10km": k * 50.0,
     })
     ind["ftth_share_change"] = ind["ftth_share_latest"] - ind["ftth_share_2018T1"]

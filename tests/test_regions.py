@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coworking_geo.access import compute_access, compute_access_region
+from coworking_geo.access import SCORE_COL, compute_access, compute_access_region
 from coworking_geo.commuting import (
     build_commuting,
     gather_summary,
@@ -32,7 +32,7 @@ from standins_indicators import communes_standin, crosswalk_standin, spaces_stan
 from test_access import _grid, _inputs  # noqa: E402
 
 ACCESS_COLS = ["access_population", "pop_weighted_dist_km", "pop_within_5km", "pop_within_10km", "pop_within_20km",
-               "access_2sfca"]
+               SCORE_COL]
 
 
 def test_region_lists_per_territory() -> None:
@@ -72,7 +72,7 @@ def test_region_access_equals_whole_on_small_grid(tmp_path: Path) -> None:
     parts = [compute_access_region(communes, r, spaces, grid, [5, 10], catchment_km=8).table for r in ("24", "27", "04")]
     got = gather(parts, communes).set_index("insee_code")
     pd.testing.assert_frame_equal(got, whole)
-    assert got.loc["18002", "access_2sfca"] == pytest.approx(50 / 60 * 10_000 / 150, rel=1e-9)
+    assert got.loc["18002", SCORE_COL] == pytest.approx(50 / 60 * 10_000 / 150, rel=1e-9)
 
 
 def _compare_access(whole: pd.DataFrame, part: pd.DataFrame) -> None:

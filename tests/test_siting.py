@@ -46,10 +46,10 @@ def test_demand_falls_back_to_scaled_population() -> None:
     d, src, note = demand_column(df, "long_commuters", min_flow_coverage=0.5)
     assert d.tolist() == pytest.approx([100.0, 300.0, 500 * 400 / 3000])
     assert src.tolist() == ["long_commuters", "long_commuters", "population_scaled"]
-    assert "0.1333" in note
+    assert "0,1333" in note and note.startswith("navetteurs de longue distance dans les 2 communes")
     d2, src2, note2 = demand_column(df.assign(flows_covered=[True, False, False]), "long_commuters", 0.5)
     assert d2.tolist() == [1000.0, 2000.0, 500.0] and set(src2) == {"population"}  # 1 of 3 covered < 50 %
-    assert note2.startswith("population (commuting flows cover 1 of 3 communes")
+    assert note2.startswith("population : les flux domicile-travail lus ne couvrent que 1 des 3 communes")
 
 
 def line_communes() -> pd.DataFrame:
@@ -63,12 +63,25 @@ def line_communes() -> pd.DataFrame:
                          "dist_nearest_space_km": [7.5824 * i for i in range(n)]})
 
 
+def line_points(com: pd.DataFrame) -> pd.DataFrame:
+    """Each line commune as one demand point at its centroid, at its distance from the space."""
+    return pd.DataFrame({"insee_code": com["insee_code"], "zone": "metropole", "lon": com["lon"], "lat": com["lat"],
+                         "population": com["population"], "dist_km": com["dist_nearest_space_km"], "point": "centroid"})
+
+
 def test_priority_territories_filter_and_rank() -> None:
-    pr = priority_territories(line_communes(), uncovered_km=10, min_fibre_share=0.5, objective="long_commuters", top_n=5)
+    com = line_communes()
+    pr = priority_territories(com, line_points(com), uncovered_km=10, min_fibre_share=0.5, objective="long_commuters",
+                              top_n=5)
     # communes 2..29 are > 10 km from the space; multiples of 5 lack fibre; score = long commuters × fibre share
     assert pr["insee_code"].tolist() == ["99029", "99028", "99027", "99026", "99024"]
     assert pr["rank"].tolist() == [1, 2, 3, 4, 5]
-    assert pr.loc[0, "score"] == pytest.approx(390 * 0.9)
+    assert pr.loc[0, "score"] == pytest.approx(390 * 0.9) and pr.loc[0, "uncovered_population"] == 3900
+    # half of commune 99029's inhabitants close to a place: half its demand
+    pts = pd.concat([line_points(com), line_points(com.tail(1)).assign(dist_km=3.0)], ignore_index=True)
+    pts.loc[29, "population"] = pts.loc[30, "population"] = 1950.0
+    pr2 = priority_territories(com, pts, 10, 0.5, "long_commuters", 30)
+    assert pr2.loc[pr2["insee_code"].eq("99029"), "score"].iloc[0] == pytest.approx(195 * 0.9)
 
 
 def test_greedy_and_exact_on_a_known_instance() -> None:
@@ -98,8 +111,9 @@ def test_allocate_covers_the_far_end_and_is_order_free() -> None:
     res, sites = allocate(cand, dem, n_sites=2, coverage_km=10)
     assert res.status == "optimal" and res.gap == 0.0
     # each site covers itself and its two neighbours (7.58 km); 28 demand points, 6 covered
-    assert sites["n_communes_covered"].tolist() == [3, 3]
-    assert sites["assigned_demand"].sum() == pytest.approx(res.covered)
+    assert sites["n_points_covered"].tolist() == [3, 3]
+    assert sites["marginal_demand"].sum() == pytest.approx(res.covered)
+    assert sites["new_population_served"].tolist() == [(3700 + 3800 + 3900), (3300 + 3400 + 3500)]
     assert res.covered == pytest.approx((370 + 380 + 390) + (330 + 340 + 350))  # sites 28 and 24
     assert sites["insee_code"].tolist() == ["99028", "99024"]
     res2, sites2 = allocate(cand.sample(frac=1, random_state=3), dem.sample(frac=1, random_state=4), 2, 10)
@@ -112,6 +126,23 @@ def test_greedy_bound_when_exact_is_skipped() -> None:
     res, sites = allocate(com, com, n_sites=3, coverage_km=10, exact_max_candidates=0)
     assert res.method == "greedy" and res.upper_bound >= res.covered and 0 <= res.gap < 0.5
     assert len(sites) == 3 and sites["cumulative_demand"].iloc[-1] == pytest.approx(res.covered)
+
+
+def test_number_of_sites_follows_the_target() -> None:
+    com = line_communes()
+    com["weight"] = com["population"]
+    dem = com[com["dist_nearest_space_km"] > 10]
+    total = dem["weight"].sum()
+    counts = []
+    for share in (0.1, 0.3, 0.6):
+        res, sites = allocate(com, dem, None, 10, target_share=share, max_sites=50)
+        counts.append(len(sites))
+        assert res.covered >= share * total - 1e-6
+        if len(sites) > 1:  # one site fewer (greedy) would miss the target
+            assert sites["cumulative_demand"].iloc[-2] < share * total or res.method != "greedy"
+    assert counts[0] < counts[1] < counts[2]
+    res, sites = allocate(com, dem, None, 10, target_share=1.0, max_sites=4)
+    assert len(sites) == 4  # capped
 
 
 def test_territory_profiles_on_contract_frames() -> None:
@@ -169,7 +200,7 @@ REAL = "data/processed/france"
 
 
 @pytest.mark.mirror
-def test_france_models_and_sites_on_the_processed_register(repo_root) -> None:
+def test_france_models_on_the_processed_register(repo_root) -> None:
     """On the France tables built from the mirror (skipped when the upstream stages have not run)."""
     from pathlib import Path
 
@@ -190,13 +221,4 @@ def test_france_models_and_sites_on_the_processed_register(repo_root) -> None:
     assert prof.loc[0, "model_name"] == "Pôle de coworking métropolitain" and prof.loc[0, "n_spaces"] > 500
     table = commune_table(communes, ind, spaces)
     assert len(table) == 34935
-    pr = priority_territories(table, 10, 0.5, "long_commuters", 50)
-    assert len(pr) == 50 and (pr["dist_nearest_space_km"] > 10).all() and (pr["fibre_share"] >= 0.5).all()
-    assert "Cherbourg-en-Cotentin" in set(pr["name"].head(10))  # no place of the register within 10 km
-    table["weight"], _, note = demand_column(table, "long_commuters")
-    assert note.startswith("population")  # regional MOBPRO only: population everywhere
-    dem = table[table["dist_nearest_space_km"] > 10]
-    cand = dem[dem["fibre_share"] >= 0.5]
-    res, sites = allocate(cand, dem, 20, 10)
-    assert len(sites) == 20 and res.status == "optimal" and res.gap == 0.0
-    assert res.covered >= res.greedy_covered > 0.9 * res.covered
+    # priorities and sites on the France outputs: tests/test_siting_real.py

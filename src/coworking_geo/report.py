@@ -186,7 +186,12 @@ GUIDES: dict[str, str] = {
                 "restent un indicateur à part.",
     "by_region": "Le même décompte par région : nombre de communes, population et leur part dans le total.",
     "access": "Quelle part de la population vit à moins de 5, 10 ou 20 km d\u2019un espace de coworking ou "
-              "tiers-lieu, selon la classe de territoire ; la distance moyenne est pondérée par la population.",
+              "tiers-lieu, selon la classe de territoire. Les distances sont à vol d\u2019oiseau (en ligne droite, "
+              "pas un temps de trajet routier) et restent dans la zone de chaque habitant : France continentale, "
+              "Corse, chaque département d\u2019outre-mer ; aucune ne traverse la mer. Là où la zone n\u2019a aucun "
+              "lieu (Mayotte), la population est comptée « aucun lieu dans le territoire » et n\u2019entre pas dans "
+              "la distance moyenne, pondérée par la population. Outre-mer, faute de grille de population à 1 km, "
+              "chaque commune est placée à son centroïde avec sa population légale.",
     "fibre": "Part des locaux raccordables à la fibre (FttH) pour chaque millésime lu ; les colonnes de contrôle "
              "des fichiers sources sont repliées sous le tableau.",
     "commuting": "Pour chaque fichier de flux domicile-travail lu : combien d\u2019actifs, quelle part travaille "
@@ -195,10 +200,19 @@ GUIDES: dict[str, str] = {
               "chaque ligne décrit un modèle (nombre d\u2019espaces et traits moyens).",
     "profiles": "Les communes sont regroupées en profils selon leur population, la fibre, la distance au premier "
                 "espace et l\u2019accès ; chaque ligne décrit un profil.",
-    "priority": "Les communes où la demande est forte et l\u2019espace le plus proche loin, classées par score "
-                "(rang 1 = la plus prioritaire).",
-    "sites": "Les nouveaux lieux proposés, dans l\u2019ordre de leur choix : chaque lieu couvre la demande "
-             "indiquée, non couverte par les lieux précédents.",
+    "priority": "Comment la liste est faite : pour chaque commune où au moins la moitié des locaux est "
+                "raccordable à la fibre, on compte les habitants des carreaux de 1 km situés à plus de 10 km à vol "
+                "d\u2019oiseau de tout lieu de leur zone (outre-mer, faute de grille, toute la commune si son "
+                "centre est à plus de 10 km ; à Mayotte, sans aucun lieu, toute la population), puis on multiplie "
+                "par la part de locaux raccordables ; rang 1 = la plus prioritaire. Ce qu\u2019elle n\u2019est "
+                "pas : une mesure de la demande de coworking elle-même, ni un temps de trajet routier.",
+    "sites": "Comment la liste est faite : chaque site est une commune fibrée choisie pour le nombre "
+             "d\u2019habitants aujourd\u2019hui à plus de 10 km à vol d\u2019oiseau de tout lieu qu\u2019il "
+             "mettrait à moins de 10 km (problème de couverture maximale ; les lieux existants restent en place) ; "
+             "les sites sont rangés dans l\u2019ordre où ils ajoutent le plus d\u2019habitants, et chaque ligne "
+             "donne les habitants nouvellement à portée, en plus des sites précédents. Ce qu\u2019elle n\u2019est "
+             "pas : une adresse. Un site représente un bassin de 10 km autour du centre de la commune nommée, qui "
+             "peut être un village ; le lieu pourrait s\u2019installer dans toute commune du bassin.",
     "changes": "Quand deux millésimes d\u2019une même sorte de liste sont lus (la liste CGET de 2019 et un "
                "recensement France Tiers-Lieux), les lieux ne s\u2019additionnent pas : chaque ligne dit, par classe "
                "de territoire et région, combien de lieux sont dans les deux listes, seulement dans l\u2019ancienne "
@@ -214,8 +228,8 @@ TECHNICAL: dict[str, str] = {
                              r"flows_destination_unlocated|communes_absent_from_flows|flows_total|source|note",
     "space_model_profiles.csv": r"z_.*|dominant_class_share|mean_density_level|median_dist_metropolis_km",
     "territory_profiles_summary.csv": r"z_.*",
-    "priority_territories.csv": r"flows_covered|demand_source|dep_code|score",
-    "proposed_sites.csv": r"lon|lat|cumulative_demand|assigned_demand|dep_code",
+    "priority_territories.csv": r"flows_covered|demand_source|dep_code|score|no_place_in_zone",
+    "proposed_sites.csv": r"lon|lat|cumulative_demand|marginal_demand|n_points_covered|dep_code",
     "spaces_quality.csv": r"fix_.*|notes?|balanced|outside_territory|(?!input_rows|kept|merged|rejected|source).*",
 }
 #: columns shown once as a sentence above the table when they hold one value for all rows
@@ -345,6 +359,10 @@ def render_report(title: str, territory: str, figures: list[Figure], mission: li
     sections = [{"id": sid, "title": t, "file": f, "html": jinja2.utils.markupsafe.Markup(table_html(tables[f], f)),
                  "n": len(tables[f]), "guide": guides.get(sid, "")} for f, sid, t in TABLES
                 if f in tables and not (f in SKIP_WHEN_EMPTY and tables[f].empty)]
+    sites_summary = tables.get("proposed_sites_summary.csv")
+    for s in sections:  # the sites' run in one French sentence (number of sites, population reached, demand used)
+        if s["id"] == "sites" and sites_summary is not None and "text" in sites_summary and len(sites_summary):
+            s["guide"] += " " + str(sites_summary["text"].iloc[0])
     demo = territory == "demo"
     return tpl.render(title=title_for(title, territory), territory=territory, figures=figures, mission=mission,
                       fmt=format_value, sections=sections, sources=sources, demo=demo, atlas_link=atlas_link,

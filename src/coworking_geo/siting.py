@@ -1,17 +1,21 @@
-"""Where to open the next places: under-served territories and location-allocation.
+"""Where to open the next places: under-served territories and location-allocation, from the 1 km grid.
 
-Distances are great-circle kilometres (``coworking_geo.geodesy``, sphere of
-radius 6371.0088 km), computed as chords between Earth-centred points in a
-scipy cKDTree: exact great-circle distances, the same formula in metropolitan
-France and overseas (Lambert-93 distances differ from them by its scale error,
-below 0.3 % in metropolitan France).
+Demand is the population of the 1 km cells farther than the coverage distance
+from every existing place of their zone (:func:`coworking_geo.access.demand_points`:
+mainland, Corsica, each overseas département; overseas, where the grid stops,
+the commune centroid with its legal population), or the long-distance commuters
+living there where commuting flows cover the territory. Existing places are
+fixed facilities: the demand they cover is left out. Distances are great-circle
+kilometres ("à vol d'oiseau", ``coworking_geo.geodesy``), not road times.
 
 Location-allocation is the maximal covering location problem (MCLP): choose N
-candidate sites maximising the demand (long commuters or population) that lies
-within ``coverage_km`` of a chosen site, counting only demand not already
-within ``coverage_km`` of an existing space. It is solved by a greedy
-heuristic, with an upper bound from submodularity, and exactly with pulp/CBC
-when the problem is small enough; the optimality gap is reported.
+candidate sites (communes with fibre, each site standing for the commune
+centroid, i.e. a catchment, not an address) maximising the uncovered demand
+within ``coverage_km`` of a chosen site of the same zone. N is set by the user
+or, by default, is the fewest sites that bring ``target_share`` of the
+uncovered demand within reach (greedy order), capped at ``max_sites``. It is
+solved by a greedy heuristic, with an upper bound from submodularity, and
+exactly with pulp/CBC when the problem is small enough; the gap is reported.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from coworking_geo.atlas.themes import fr_number
 from coworking_geo.errors import ConfigError
-from coworking_geo.geodesy import arc_to_chord_km, chord_to_arc_km, to_ecef_km
+from coworking_geo.geodesy import arc_to_chord_km, to_ecef_km
 from coworking_geo.log import get_logger
 
 LOG = get_logger(__name__)
@@ -54,7 +59,7 @@ def fibre_column(columns: list[str] | pd.Index, vintage: str = "latest") -> str 
 
 
 def demand_column(df: pd.DataFrame, objective: str, min_flow_coverage: float = 0.5) -> tuple[pd.Series, pd.Series, str]:
-    """Demand per commune for the objective (people), its source per row, and a note.
+    """Demand per commune for the objective (people), its source per row, and a note in French (for the report).
 
     ``objective='long_commuters'``: long commuters where the commuting flows
     cover the commune; elsewhere population × the long-commuter rate
@@ -73,35 +78,49 @@ def demand_column(df: pd.DataFrame, objective: str, min_flow_coverage: float = 0
     covered = df.get("flows_covered", long.notna())
     covered = pd.Series(covered, index=df.index).fillna(False).astype(bool) & long.notna()
     if covered.mean() < min_flow_coverage:
-        note = (f"population (commuting flows cover {int(covered.sum())} of {len(df)} communes, under "
-                f"{min_flow_coverage:.0%}: long commuters are not comparable across the territory)")
-        LOG.warning("demand falls back to %s", note)
+        note = (f"population : les flux domicile-travail lus ne couvrent que {fr_number(int(covered.sum()))} des "
+                f"{fr_number(len(df))} communes (moins de {round(100 * min_flow_coverage)} %) ; les navetteurs de "
+                "longue distance ne sont donc pas comparables d\u2019un bout à l\u2019autre du territoire")
+        LOG.warning("demand falls back to population: flows cover %d of %d communes", int(covered.sum()), len(df))
         return pop, pd.Series("population", index=df.index), note
     rate = long[covered].sum() / max(pop[covered].sum(), 1.0)
     demand = long.where(covered, pop * rate)
     src = pd.Series(np.where(covered, "long_commuters", "population_scaled"), index=df.index)
-    note = (f"long commuters in {int(covered.sum())} communes with flows; population × {rate:.4f} "
-            f"(long commuters per inhabitant in those communes) in {int((~covered).sum())} others")
-    LOG.info("demand: %s", note)
+    note = f"navetteurs de longue distance dans les {fr_number(int(covered.sum()))} communes couvertes par les flux"
+    if (~covered).any():
+        note += (f" ; ailleurs ({fr_number(int((~covered).sum()))} communes), population × {rate:.4f} (navetteurs de longue "
+                 "distance par habitant des communes couvertes)").replace(".", ",", 1)
+    LOG.info("demand: long commuters in %d communes, population x %.4f in %d others", int(covered.sum()), rate,
+             int((~covered).sum()))
     return demand, src, note
 
 
-def priority_territories(communes: pd.DataFrame, uncovered_km: float, min_fibre_share: float,
+def priority_territories(communes: pd.DataFrame, points: pd.DataFrame, uncovered_km: float, min_fibre_share: float,
                          objective: str, top_n: int, min_flow_coverage: float = 0.5) -> pd.DataFrame:
-    """Rank under-served communes: no space within ``uncovered_km``, fibre share ≥ ``min_fibre_share``.
+    """Rank communes by their under-served demand, among those with fibre share ≥ ``min_fibre_share``.
 
-    ``communes`` needs insee_code, name, population, dist_nearest_space_km,
-    fibre_share (0–1) and, for the long_commuters objective, long_commuters and
-    flows_covered. Score = demand × fibre share (demand in people). Returns the
-    ``top_n`` best with their rank; communes with unknown fibre are left out.
+    ``communes`` needs insee_code, population, fibre_share (0–1) and, for the long_commuters objective,
+    long_commuters and flows_covered; ``points`` are :func:`coworking_geo.access.demand_points` (insee_code,
+    population, dist_km). ``uncovered_population``: inhabitants of the commune's cells (or the whole commune,
+    through its centroid) farther than ``uncovered_km`` from every place of its zone, or in a zone with no
+    place; demand = that population × the commune's demand per inhabitant (:func:`demand_column`); score =
+    demand × fibre share. Returns the ``top_n`` best with their rank; unknown fibre is left out.
     """
     df = communes.copy()
-    df["demand"], df["demand_source"], _ = demand_column(df, objective, min_flow_coverage)
-    under = df["dist_nearest_space_km"] > uncovered_km
+    d, df["demand_source"], _ = demand_column(df, objective, min_flow_coverage)
+    pop = pd.to_numeric(df["population"], errors="coerce").astype(float)
+    per_inhabitant = (d / pop.where(pop > 0)).fillna(0.0)
+    far = points["dist_km"].isna() | (points["dist_km"] > uncovered_km)
+    unc = points[far].groupby("insee_code")["population"].sum()
+    no_place = points[points["dist_km"].isna()].groupby("insee_code")["population"].sum()
+    df["uncovered_population"] = df["insee_code"].map(unc).fillna(0.0).astype(float)
+    df["no_place_in_zone"] = df["insee_code"].map(no_place).fillna(0.0).astype(float) > 0
+    df["demand"] = df["uncovered_population"] * per_inhabitant
     fibre_ok = df["fibre_share"] >= min_fibre_share
-    LOG.info("%d communes without a space within %s km; %d of them with fibre share >= %s; %d with unknown fibre",
-             int(under.sum()), uncovered_km, int((under & fibre_ok).sum()), min_fibre_share,
-             int((under & df["fibre_share"].isna()).sum()))
+    under = df["uncovered_population"] > 0
+    LOG.info("%d communes with inhabitants more than %s km from a place (%.0f inhabitants); %d of them with fibre "
+             "share >= %s; %d with unknown fibre", int(under.sum()), uncovered_km, df["uncovered_population"].sum(),
+             int((under & fibre_ok).sum()), min_fibre_share, int((under & df["fibre_share"].isna()).sum()))
     df = df[under & fibre_ok].copy()
     df["score"] = df["demand"] * df["fibre_share"]
     df = df.sort_values(["score", "insee_code"], ascending=[False, True], kind="mergesort").head(top_n)
@@ -128,13 +147,26 @@ class AllocationResult:
         return 0.0 if self.upper_bound <= 0 else max(0.0, (self.upper_bound - self.covered) / self.upper_bound)
 
 
-def coverage_matrix(cand_xyz: np.ndarray, dem_xyz: np.ndarray, coverage_km: float) -> sparse.csr_matrix:
-    """Sparse boolean matrix (candidates × demand points): demand within ``coverage_km`` of the candidate."""
+def coverage_matrix(cand_xyz: np.ndarray, dem_xyz: np.ndarray, coverage_km: float,
+                    cand_zone: np.ndarray | None = None, dem_zone: np.ndarray | None = None) -> sparse.csr_matrix:
+    """Sparse boolean matrix (candidates × demand points): demand within ``coverage_km`` (great-circle) of the
+    candidate, and in the same zone when zones are given."""
     tree = cKDTree(dem_xyz)
     lists = tree.query_ball_point(cand_xyz, r=arc_to_chord_km(coverage_km))
     rows = np.repeat(np.arange(len(lists)), [len(x) for x in lists])
     cols = np.concatenate([np.asarray(x, dtype=int) for x in lists]) if len(lists) else np.array([], int)
+    if cand_zone is not None and dem_zone is not None:
+        same = np.asarray(cand_zone)[rows] == np.asarray(dem_zone)[cols]
+        rows, cols = rows[same], cols[same]
     return sparse.csr_matrix((np.ones(len(rows), bool), (rows, cols)), shape=(len(cand_xyz), len(dem_xyz)))
+
+
+def sites_for_target(greedy: AllocationResult, target_share: float) -> int:
+    """Fewest greedy sites whose cumulative coverage reaches ``target_share`` of the total demand (all the greedy
+    sites when the target is out of reach within them)."""
+    cum = np.cumsum(greedy.marginal)
+    hit = np.flatnonzero(cum >= target_share * greedy.total_demand - 1e-9)
+    return int(hit[0] + 1) if len(hit) else len(greedy.marginal)
 
 
 def greedy_mclp(A: sparse.csr_matrix, w: np.ndarray, n_sites: int) -> AllocationResult:
@@ -217,22 +249,31 @@ def exact_mclp(A: sparse.csr_matrix, w: np.ndarray, n_sites: int, time_limit_s: 
                             float(w.sum()))
 
 
-def allocate(candidates: pd.DataFrame, demand: pd.DataFrame, n_sites: int, coverage_km: float,
-             exact_max_candidates: int = 50000, time_limit_s: float = 60.0) -> tuple[AllocationResult, pd.DataFrame]:
-    """Maximal covering location: ``candidates`` and ``demand`` have lon, lat (degrees); demand has ``weight``.
+def allocate(candidates: pd.DataFrame, demand: pd.DataFrame, n_sites: int | None, coverage_km: float,
+             exact_max_candidates: int = 50000, time_limit_s: float = 60.0, target_share: float = 0.5,
+             max_sites: int = 100) -> tuple[AllocationResult, pd.DataFrame]:
+    """Maximal covering location: ``candidates`` and ``demand`` have insee_code, lon, lat (degrees) and optionally
+    ``zone``; demand has ``weight`` (and ``population``).
 
-    Both frames are first sorted by ``insee_code`` so the answer does not depend
-    on row order. Returns the result and a frame with, for every chosen site,
-    the demand assigned to it (each covered demand point goes to its nearest
-    chosen site) and the number of demand points it covers.
+    ``n_sites`` None: the fewest sites reaching ``target_share`` of the demand (:func:`sites_for_target`),
+    at most ``max_sites``. Both frames are sorted first so the answer does not depend on row order. Returns the
+    result and the chosen sites in order, each with the demand and the population it newly covers
+    (``marginal_demand``, ``new_population_served``), their running totals and ``n_points_covered``.
     """
+    key = [c for c in ("insee_code", "lon", "lat") if c in demand.columns]
     cand = candidates.sort_values("insee_code", kind="mergesort").reset_index(drop=True)
-    dem = demand.sort_values("insee_code", kind="mergesort").reset_index(drop=True)
+    dem = demand.sort_values(key, kind="mergesort").reset_index(drop=True)
     w = dem["weight"].to_numpy(float)
     cxyz, dxyz = to_ecef_km(cand["lon"], cand["lat"]), to_ecef_km(dem["lon"], dem["lat"])
-    A = coverage_matrix(cxyz, dxyz, coverage_km)
+    zones = ("zone" in cand.columns and "zone" in dem.columns)
+    A = coverage_matrix(cxyz, dxyz, coverage_km, cand["zone"].to_numpy() if zones else None,
+                        dem["zone"].to_numpy() if zones else None)
     LOG.info("MCLP: %d candidates, %d demand points (total %.0f), %d coverage pairs within %s km",
              len(cand), len(dem), w.sum(), A.nnz, coverage_km)
+    if n_sites is None:
+        n_sites = max(1, sites_for_target(greedy_mclp(A, w, max_sites), target_share))
+        LOG.info("MCLP: %d sites for the target of %.0f %% of the uncovered demand (cap %d)", n_sites,
+                 100 * target_share, max_sites)
     res = greedy_mclp(A, w, n_sites)
     greedy_covered = res.covered
     if len(cand) <= exact_max_candidates and res.gap > 1e-9:
@@ -243,16 +284,45 @@ def allocate(candidates: pd.DataFrame, demand: pd.DataFrame, n_sites: int, cover
     sites = cand.iloc[res.chosen].reset_index(drop=True)
     sites.insert(0, "site_rank", np.arange(1, len(sites) + 1))
     sites["marginal_demand"] = res.marginal
-    # allocate every covered demand point to its nearest chosen site
-    if len(sites):
-        d, nearest = cKDTree(cxyz[res.chosen]).query(dxyz)
-        within = chord_to_arc_km(d) <= coverage_km + 1e-9
-        alloc = pd.DataFrame({"site": nearest[within], "w": w[within],
-                              "pop": dem["population"].to_numpy(float)[within] if "population" in dem else 0.0})
-        agg = alloc.groupby("site").agg(assigned_demand=("w", "sum"), assigned_population=("pop", "sum"),
-                                        n_communes_covered=("w", "size"))
-        sites = sites.join(agg, how="left")
-        sites[["assigned_demand", "assigned_population"]] = sites[["assigned_demand", "assigned_population"]].fillna(0.0)
-        sites["n_communes_covered"] = sites["n_communes_covered"].fillna(0).astype(int)
-        sites["cumulative_demand"] = sites["marginal_demand"].cumsum()
+    pop = dem["population"].to_numpy(float) if "population" in dem else np.zeros(len(dem))
+    uncovered = np.ones(len(dem), bool)
+    new_pop, new_pts = [], []
+    for j in res.chosen:  # in rank order: what each site adds to the ones before it
+        idx = A[j].indices[uncovered[A[j].indices]]
+        new_pop.append(float(pop[idx].sum()))
+        new_pts.append(len(idx))
+        uncovered[idx] = False
+    sites["new_population_served"] = new_pop
+    sites["n_points_covered"] = np.asarray(new_pts, dtype=int)
+    sites["cumulative_demand"] = sites["marginal_demand"].cumsum()
+    sites["cumulative_population_served"] = sites["new_population_served"].cumsum()
     return res, sites
+
+
+def siting_summary(res: AllocationResult, sites: pd.DataFrame, demand: pd.DataFrame, candidates: pd.DataFrame,
+                   demand_note: str, objective: str, coverage_km: float, uncovered_km: float, min_fibre_share: float,
+                   target_share: float | None, max_sites: int) -> pd.DataFrame:
+    """One-row table of the siting run; ``demand`` (people) and ``text`` in French for the report."""
+    pop = float(demand["population"].sum()) if "population" in demand else float("nan")
+    served = float(sites["new_population_served"].sum()) if len(sites) else 0.0
+    if target_share is None:
+        rule = "nombre fixé par l\u2019utilisateur"
+    elif res.covered + 1e-9 < target_share * res.total_demand:
+        rule = (f"plafond de {max_sites} sites atteint avant de mettre {round(100 * target_share)} % de la demande "
+                f"non couverte à moins de {coverage_km:g} km")
+    else:
+        rule = (f"le plus petit nombre de sites qui met {round(100 * target_share)} % de la demande non couverte à "
+                f"moins de {coverage_km:g} km, au plus {max_sites}")
+    text = (f"{len(res.chosen)} sites proposés ({rule}) : ils mettraient {fr_number(served)} des {fr_number(pop)} "
+            f"habitants aujourd\u2019hui à plus de {coverage_km:g} km à vol d\u2019oiseau d\u2019un lieu à moins de "
+            f"{coverage_km:g} km d\u2019un nouveau site. Demande : {demand_note}.")
+    return pd.DataFrame([{
+        "objective": objective, "demand": demand_note, "coverage_km": coverage_km, "uncovered_km": uncovered_km,
+        "min_fibre_share": min_fibre_share, "target_share": target_share, "max_sites": max_sites,
+        "n_sites": len(res.chosen), "n_candidates": len(candidates), "n_demand_points": len(demand),
+        "uncovered_population": pop, "new_population_served": served, "uncovered_demand_total": res.total_demand,
+        "covered_demand": res.covered, "greedy_covered_demand": res.greedy_covered,
+        "covered_share": res.covered / res.total_demand if res.total_demand else float("nan"),
+        "upper_bound": res.upper_bound, "optimality_gap": res.gap, "method": res.method, "status": res.status,
+        "text": text}])
+

@@ -23,6 +23,7 @@ import pandas as pd
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.neighbors import kneighbors_graph
 
+from coworking_geo.access import SCORE_COL
 from coworking_geo.clustering import ClusteringResult, canonical_labels
 from coworking_geo.geodesy import nearest_km, to_ecef_km
 from coworking_geo.log import get_logger
@@ -59,6 +60,7 @@ def commune_table(communes: pd.DataFrame, indicators: pd.DataFrame, spaces: pd.D
     fib = fibre_column(ind.columns, fibre_vintage)
     LOG.info("fibre share column: %s", fib)
     ind["fibre_share"] = pd.to_numeric(ind[fib], errors="coerce") if fib else np.nan
+    ind = ind.rename(columns={SCORE_COL: "access_2sfca"})  # places per 10,000 inhabitants
     cols = [c for c in ["insee_code", "fibre_share", "long_commuters", "employed_residents", "flows_covered",
                         "access_2sfca", "pop_weighted_dist_km"] if c in ind.columns]
     df = df.merge(ind[cols], on="insee_code", how="left")

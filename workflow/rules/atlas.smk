@@ -70,6 +70,7 @@ REPORT_TABLES = [
         "territory_profiles_summary.csv",
         "priority_territories.csv",
         "proposed_sites.csv",
+        "proposed_sites_summary.csv",
         "spaces_quality.csv",
         "mission_shares.csv",
         "places_change.csv",

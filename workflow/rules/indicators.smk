@@ -2,6 +2,7 @@
 # docs/indicators.md for the methods, thresholds and fixes.
 
 IND = config["indicators"]
+TIME_MATRIX = (IND.get("travel_time") or {}).get("matrix")  # optional road travel times (CSV)
 
 
 rule indicators_fibre:
@@ -94,7 +95,7 @@ rule indicators_commuting:
 
 rule indicators_access_region:
     message:
-        "Access to spaces of région {wildcards.reg} ({params.territory}) from the 1 km population grid: radii {params.radii_km} km, 2SFCA catchment {params.catchment_km} km"
+        "Access to spaces of région {wildcards.reg} ({params.territory}) from the 1 km population grid: radii {params.radii_km} km, 2SFCA up to {params.catchment_km} km (great-circle)"
     input:
         sources_yaml=SOURCES_YAML,
         communes=f"{PROC}/communes.parquet",
@@ -107,6 +108,9 @@ rule indicators_access_region:
         grid_source=IND["population_grid"],
         radii_km=IND["access_radii_km"],
         catchment_km=IND["catchment_km"],
+        access_decay=IND.get("access_decay"),
+        supply_weight=IND.get("access_supply_weight"),
+        corsica_own_zone=IND.get("corsica_own_zone", True),
         clip=TERRITORY.kind in ("dep", "reg"),
     log:
         f"{LOGS}/indicators/regions/{{reg}}/access.log",
@@ -129,6 +133,7 @@ rule indicators_access:
         spaces=f"{PROC}/spaces_context.parquet",
         grid=raw(IND["population_grid"]),
         parts=expand(f"{REGION_PART}/access.parquet", reg=REGIONS),
+        time_matrix=[TIME_MATRIX] if TIME_MATRIX else [],
     output:
         access=f"{PROC}/access.parquet",
         distance=f"{RES}/access_distance_km.tif",
@@ -138,7 +143,11 @@ rule indicators_access:
         grid_source=IND["population_grid"],
         radii_km=IND["access_radii_km"],
         catchment_km=IND["catchment_km"],
+        access_decay=IND.get("access_decay"),
+        supply_weight=IND.get("access_supply_weight"),
+        corsica_own_zone=IND.get("corsica_own_zone", True),
         clip=TERRITORY.kind in ("dep", "reg"),
+        travel_time=IND.get("travel_time") or {},
         n_regions=len(REGIONS),
     log:
         f"{LOGS}/indicators/access.log",

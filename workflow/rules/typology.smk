@@ -114,13 +114,15 @@ rule typology_territory_profiles:
 
 rule typology_siting:
     message:
-        "Under-served territories and {params.n_new_sites} proposed sites for {params.territory} "
-        "(coverage {params.coverage_km} km, objective {params.objective})"
+        "Under-served territories and proposed sites for {params.territory} from the 1 km grid "
+        "(sites: {params.n_new_sites} or the fewest reaching {params.target_share} of the uncovered demand, "
+        "coverage {params.coverage_km} km, objective {params.objective})"
     input:
         sources_yaml=SOURCES_YAML,
         spaces=f"{PROC}/spaces_context.parquet",
         communes=f"{PROC}/communes.parquet",
         indicators=f"{PROC}/indicators.parquet",
+        grid=raw(config["indicators"]["population_grid"]),
     output:
         priority=f"{RES}/tables/priority_territories.csv",
         sites=f"{RES}/tables/proposed_sites.csv",
@@ -129,7 +131,12 @@ rule typology_siting:
         territory=TERRITORY.spec,
         source_ids=TYPOLOGY_SOURCE_IDS,
         uncovered_km=SITING["uncovered_km"],
-        n_new_sites=SITING["n_new_sites"],
+        n_new_sites=SITING.get("n_new_sites"),
+        target_share=SITING.get("target_share", 0.5),
+        max_sites=SITING.get("max_sites", 100),
+        catchment_km=config["indicators"]["catchment_km"],
+        corsica_own_zone=config["indicators"].get("corsica_own_zone", True),
+        clip=TERRITORY.kind in ("dep", "reg"),
         coverage_km=SITING["coverage_km"],
         objective=SITING["objective"],
         top_n=SITING["top_n"],

@@ -18,6 +18,7 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from coworking_geo import classify
+from coworking_geo.access import SCORE_COL
 from coworking_geo.labels import TERRITORY_CLASS_FR
 from coworking_geo.spaces.titles import places_title
 
@@ -220,28 +221,22 @@ def distance_layer(communes: pd.DataFrame, indicators: pd.DataFrame) -> ThemeLay
     v = _by_code(communes, indicators, "pop_weighted_dist_km")
     colours, legend = classify(v, [0, 2, 5, 10, 20, np.inf],
                                ["moins de 2 km", "2 à 5 km", "5 à 10 km", "10 à 20 km", "20 km et plus"], "YlOrBr")
-    return ThemeLayer("access_distance", "Distance à l'espace de coworking ou tiers-lieu le plus proche",
-                      "Distance", "Distance (pondérée par la population)", colours,
-                      _fmt(v, lambda x: f"{fr_number(x, 1)}{NBSP}km"), legend, ("population", "spaces"))
+    return ThemeLayer("access_distance", "Distance à vol d'oiseau au lieu le plus proche (coworking, tiers-lieu)",
+                      "Distance", "Distance à vol d'oiseau (pondérée par la population)", colours,
+                      _fmt(v, lambda x: f"{fr_number(x, 1)}{NBSP}km"), legend, ("population", "spaces"),
+                      note="Gris : aucun lieu dans le territoire (île ou département d'outre-mer sans lieu, "
+                           "ex. Mayotte) ; les distances ne traversent pas la mer.")
 
 
 def access_2sfca_layer(communes: pd.DataFrame, indicators: pd.DataFrame) -> ThemeLayer:
-    """2SFCA access score: quintiles of the positive scores, zero as its own class."""
-    v = _by_code(communes, indicators, "access_2sfca")
-    pos = v[v > 0]
-    if len(pos) >= 5:
-        q = np.unique(np.quantile(pos, [0, 0.2, 0.4, 0.6, 0.8, 1.0]))
-    else:
-        q = np.array([pos.min(), pos.max()]) if len(pos) else np.array([0.0, 1.0])
-    q = q if len(q) >= 2 else np.array([q[0], q[0] * 1.0001 + 1e-12])
-    edges = [0.0, 1e-12] + list(q[1:-1]) + [np.inf]
-    labels = ["0 (aucun espace accessible)"]
-    cuts = [float(q[0])] + [float(x) for x in q[1:]]
-    for i in range(len(q) - 1):
-        labels.append(f"{_sig(cuts[i])} à {_sig(cuts[i + 1])}")
+    """APL-style 2SFCA score (places per 10,000 inhabitants): fixed classes, the same for every territory,
+    zero as its own class."""
+    v = _by_code(communes, indicators, SCORE_COL)
+    edges = [0.0, 1e-12, 0.1, 0.25, 0.5, 1.0, np.inf]
+    labels = ["0 (aucun lieu à portée)", "moins de 0,1", "0,1 à 0,25", "0,25 à 0,5", "0,5 à 1", "1 et plus"]
     colours, legend = classify(v, edges, labels, "BuPu")
-    return ThemeLayer("access_2sfca", "Accessibilité aux espaces (score 2SFCA)", "Score 2SFCA",
-                      "Score 2SFCA (espaces pour 100 000 hab.)", colours, _fmt(v, _sig), legend, ("population", "spaces"))
+    return ThemeLayer("access_2sfca", "Accessibilité aux lieux (score 2SFCA, distances à vol d'oiseau)", "Score 2SFCA",
+                      "Lieux pour 10 000 hab. (2SFCA)", colours, _fmt(v, _sig), legend, ("population", "spaces"))
 
 
 def _sig(x: float) -> str:
