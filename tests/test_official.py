@@ -310,3 +310,98 @@ def test_every_converter_named_in_sources_exists(repo_root: Path) -> None:
     named = {f["convert"] for e in data.values() for f in e["files"] if f.get("convert")}
     assert named and named <= set(official.CONVERTERS)
     assert json.dumps(sorted(named))  # the registry is the only place converters are looked up
+
+
+# ---------------------------------------------------------------- mirror built from official URLs (127.0.0.1)
+
+def test_build_mirror_from_official_urls_then_run_offline(tmp_path: Path) -> None:
+    import hashlib
+    import http.server
+    import threading
+
+    from coworking_geo.errors import RetrieveError
+    from coworking_geo.official.mirror import build_mirror
+    from coworking_geo.retrieve import retrieve_source
+    from coworking_geo.sources import Source, SourceFile
+
+    fabriques = ("id_fabt;nom_fabt;insee_com;lib_com\nfabt-001;La Fabrique;61001;Alençon\n"
+                 + "".join(f"fabt-{i:03d};Fabrique {i};{48000 + i};Commune {i}\n" for i in range(2, 60))).encode()
+    density = b"CODGEO;LIBGEO;DENS\n61001;Alencon;2\n" * 50
+    bodies: dict[str, bytes] = {"/r/fabt.csv": fabriques, "/grille.csv": density}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/api/1/datasets/fabriques/":
+                body = json.dumps({"resources": [
+                    {"title": "Fabriques de territoire (CSV)", "format": "csv", "url": f"{base}/r/fabt.csv",
+                     "last_modified": "2024-09-01"}]}).encode()
+            else:
+                body = bodies.get(self.path, b"")
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        common = {"publisher": "ANCT", "vintage": "2024", "licence": "Licence Ouverte 2.0", "page": base, "theme": "x"}
+        sources = {
+            "anct_fabriques_territoire": Source(id="anct_fabriques_territoire", title="Fabriques", **common, files=(
+                SourceFile(name="fabt_geom.geojson", url=f"{base}/api/1/datasets/fabriques/",
+                           resource={"format": "csv"}, convert="anct_laureates"),)),
+            "insee_grille_densite": Source(id="insee_grille_densite", title="Grille", **common, files=(
+                SourceFile(name="grille.csv", url=f"{base}/grille.csv", min_bytes=100),)),
+            "orne_extract": Source(id="orne_extract", title="Mirror-only extract", **common, files=(
+                SourceFile(name="x.csv", mirror_only=True),)),
+        }
+        mirror = tmp_path / "mirror"
+        summary = json.loads(build_mirror(sources, mirror).read_text(encoding="utf-8"))
+        assert sorted(summary["sources"]) == ["anct_fabriques_territoire", "insee_grille_densite"]
+        assert list(summary["skipped"]) == ["orne_extract"]
+        manifest = json.loads((mirror / "insee_grille_densite" / "MANIFEST.json").read_text(encoding="utf-8"))
+        rec = manifest["files"][0]
+        assert rec["origin"] == f"{base}/grille.csv" and rec["bytes"] == len(density)
+        assert rec["sha256"] == hashlib.sha256(density).hexdigest() and manifest["retrieved_at"]
+        fab = json.loads((mirror / "anct_fabriques_territoire" / "MANIFEST.json").read_text(encoding="utf-8"))
+        assert fab["files"][0]["origin"] == f"{base}/r/fabt.csv"  # the resource the API record pointed to
+        assert not (mirror / "anct_fabriques_territoire" / ".official").exists()
+        assert len(read_laureates(mirror / "anct_fabriques_territoire" / "fabt_geom.geojson", "fabriques")) == 59
+
+        # a failing source is named, with the others still fetched
+        bad = {**sources, "broken": Source(id="broken", title="Broken", **common, files=(
+            SourceFile(name="b.csv", url=f"{base}/absent.csv"),))}
+        with pytest.raises(RetrieveError, match=r"(?s)1 source\(s\) failed.*broken"):
+            build_mirror(bad, tmp_path / "mirror2", ["broken", "orne_extract"])
+        # offline after: the server is gone, the run copies from the mirror
+        httpd.shutdown()
+        raw = tmp_path / "raw"
+        retrieve_source(sources["anct_fabriques_territoire"], raw, mirror)
+        assert (raw / "anct_fabriques_territoire" / "fabt_geom.geojson").read_bytes() == \
+            (mirror / "anct_fabriques_territoire" / "fabt_geom.geojson").read_bytes()
+
+    finally:
+        httpd.shutdown()
+
+
+def test_data_mode_chooses_online_sources() -> None:
+    from coworking_geo.errors import ConfigError
+    from coworking_geo.official.mode import apply_data_mode, resolve_data_mode
+
+    assert resolve_data_mode("auto", False, {"COWORKING_GEO_MIRROR": "/m"}) == "mirror"
+    assert resolve_data_mode("auto", False, {}) == "online"
+    assert resolve_data_mode("online", True, {}) == "demo"
+    with pytest.raises(ConfigError, match="COWORKING_GEO_MIRROR"):
+        resolve_data_mode("mirror", False, {})
+    config = {"spaces": {"sources": [{"id": "cget_tierslieux_2019", "kind": "cget_2019"}]},
+              "indicators": {"commuting_sources": ["insee_mobpro_orne"]},
+              "online": {"spaces_sources": [{"id": "france_tierslieux_2023", "kind": "ftl_census"}],
+                         "commuting_sources": ["insee_mobpro_national"]}}
+    assert apply_data_mode(config, "mirror") == {}
+    apply_data_mode(config, "online")
+    assert config["spaces"]["sources"][0]["id"] == "france_tierslieux_2023"
+    assert config["indicators"]["commuting_sources"] == ["insee_mobpro_national"]
