@@ -405,3 +405,41 @@ def test_data_mode_chooses_online_sources() -> None:
     apply_data_mode(config, "online")
     assert config["spaces"]["sources"][0]["id"] == "france_tierslieux_2023"
     assert config["indicators"]["commuting_sources"] == ["insee_mobpro_national"]
+
+
+# ---------------------------------------------------------------- the default France run, online
+
+def _dry_run_retrieve_jobs(repo_root: Path, env: dict[str, str], *config: str) -> set[str]:
+    import os
+    import subprocess
+    import sys
+
+    full = {k: v for k, v in os.environ.items() if k != "COWORKING_GEO_MIRROR"} | env
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--config", *config],
+                         cwd=repo_root, env=full, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    import re
+    return set(re.findall(r"^retrieve_(\w+)\s+\d+\s*$", res.stdout, re.MULTILINE))
+
+
+def test_default_france_run_online_needs_no_mirror_only_source(repo_root: Path) -> None:
+    from coworking_geo.sources import load_sources
+
+    needed = _dry_run_retrieve_jobs(repo_root, {}, "territory=france")
+    assert {"france_tierslieux_2023", "insee_mobpro_national", "cget_tierslieux_2019",
+            "ign_admin_express_communes", "eurostat_popgrid_1km"} <= needed
+    assert not needed & {"insee_mobpro_orne", "insee_mobpro_idf_rp2014"}
+    sources = load_sources(repo_root / "config" / "sources.yaml")
+    for sid in needed:
+        src = sources[sid]
+        assert src.publisher and src.vintage and src.licence, sid
+        for f in src.files:
+            assert f.url and f.url.startswith("https://") and not f.mirror_only, f"{sid}/{f.name}"
+
+
+def test_census_and_national_mobpro_beside_the_mirror(repo_root: Path, mirror: Path) -> None:
+    needed = _dry_run_retrieve_jobs(repo_root, {"COWORKING_GEO_MIRROR": str(mirror)},
+                                    "territory=france", "data_mode=online")
+    assert {"france_tierslieux_2023", "insee_mobpro_national"} <= needed
+    mirror_default = _dry_run_retrieve_jobs(repo_root, {"COWORKING_GEO_MIRROR": str(mirror)}, "territory=dep-61")
+    assert "insee_mobpro_orne" in mirror_default and "france_tierslieux_2023" not in mirror_default

@@ -23,6 +23,7 @@ or mirrored; this module reads the 7z itself with ``py7zr``.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path, PurePosixPath
 
@@ -92,8 +93,7 @@ def write_communes(archive: Path, target: Path) -> None:
     com = read_layer(archive, "COMMUNE", ["INSEE_COM", "NOM", "INSEE_DEP", "INSEE_REG", "SIREN_EPCI", "POPULATION"])
     com = com[[c for c in COMMUNE_FIELDS if c in com.columns] + ["geometry"]]
     com = simplify_coverage(com, SIMPLIFY_TOLERANCE_M, COORD_DECIMALS, group_col="INSEE_DEP")
-    with atomic_path(target) as tmp:
-        pyogrio.write_dataframe(com, tmp, layer="communes", driver="GPKG")
+    _write_gpkg(com, target, "communes")
     log.info("%s: %d communes, population %d", target.name, len(com), int(pd.to_numeric(com["POPULATION"]).sum()))
 
 
@@ -125,9 +125,19 @@ def write_regions(archive: Path, target: Path) -> None:
     _write_admin(regs, target, "regions", "NOM_REG")
 
 
+def _write_gpkg(gdf: gpd.GeoDataFrame, target: Path, layer: str) -> None:
+    """Write a GeoPackage atomically (GDAL wants the .gpkg extension on the temporary file too)."""
+    with atomic_path(target) as tmp:
+        staged = tmp.with_name(tmp.name + ".gpkg")
+        try:
+            pyogrio.write_dataframe(gdf, staged, layer=layer, driver="GPKG")
+            os.replace(staged, tmp)
+        finally:
+            staged.unlink(missing_ok=True)
+
+
 def _write_admin(gdf: gpd.GeoDataFrame, target: Path, layer: str, name_col: str) -> None:
     if gdf[name_col].isna().any():
         raise InputFileError(target, f"{layer} without a name in the archive: {gdf.loc[gdf[name_col].isna()].iloc[:, 0].tolist()}")
-    with atomic_path(target) as tmp:
-        pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG")
+    _write_gpkg(gdf, target, layer)
     log.info("%s: %d %s dissolved from the communes", target.name, len(gdf), layer)
