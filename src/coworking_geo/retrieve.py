@@ -22,9 +22,11 @@ from typing import Any
 import pandas as pd
 import requests
 
+from coworking_geo import official
 from coworking_geo.errors import RetrieveError
 from coworking_geo.io import atomic_path, write_csv, write_text
 from coworking_geo.log import get_logger
+from coworking_geo.official.datagouv import resolve_url
 from coworking_geo.sources import Source, SourceFile
 
 log = get_logger(__name__)
@@ -121,9 +123,6 @@ def _convert(downloaded: Path, spec: SourceFile, target: Path) -> None:
 
 def _download_official(source: Source, spec: SourceFile, dest: Path, target: Path) -> str:
     """Download the official publication of ``spec`` (once per URL) and bring it into ``target``; its URL."""
-    from coworking_geo import official
-    from coworking_geo.official.datagouv import resolve_url
-
     assert spec.url is not None
     try:
         url = resolve_url(spec.url, spec.resource) if spec.resource else spec.url
@@ -173,8 +172,7 @@ def retrieve_source(source: Source, raw_root: str | os.PathLike[str], mirror: Pa
     dest = Path(raw_root) / source.id
     dest.mkdir(parents=True, exist_ok=True)
     records = [retrieve_file(source, spec, dest, mirror) for spec in source.files]
-    from coworking_geo.official import clear_staging
-    clear_staging(dest)
+    official.clear_staging(dest)
     manifest = {**source.citation(), "files": records,
                 "retrieved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     return write_text(dest / "MANIFEST.json", json.dumps(manifest, ensure_ascii=False, indent=2))

@@ -90,8 +90,9 @@ def write_programme_territories(path: Path, target: Path) -> None:
     lib_com = _first(df, ("lib_com", "nom_com", "commune"))
     names = df[lib_com].fillna("").astype(str) if lib_com else pd.Series("", index=df.index)
     lon, lat = _points(df)
-    features = [_feature({"id_territoire": str(df.at[i, id_col]) if id_col else df.at[i, CODE_COLUMN],
-                          "lib_territoire": names[i], "liste_geo": f"{names[i]} ({df.at[i, CODE_COLUMN]})"},
+    codes = df[CODE_COLUMN].astype(str)
+    ids = df[id_col].astype(str) if id_col else codes
+    features = [_feature({"id_territoire": ids[i], "lib_territoire": names[i], "liste_geo": f"{names[i]} ({codes[i]})"},
                          lon[i], lat[i]) for i in df.index]
     _write_geojson(features, target)
 

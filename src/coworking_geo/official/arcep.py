@@ -39,7 +39,7 @@ def find_sheet(path: Path, want: str) -> str:
     """The sheet of the workbook whose name is ``want`` once accents, case and blanks are dropped
     ('ftthcommunes' finds 'FttH Communes' or 'FttH par communes')."""
     try:
-        names = pd.ExcelFile(path).sheet_names
+        names = [str(n) for n in pd.ExcelFile(path).sheet_names]
     except (ValueError, OSError) as exc:
         raise InputFileError(path, f"cannot be read as an Excel workbook ({exc})") from None
     target = _norm(want)
