@@ -443,3 +443,42 @@ def test_census_and_national_mobpro_beside_the_mirror(repo_root: Path, mirror: P
     assert {"france_tierslieux_2023", "insee_mobpro_national"} <= needed
     mirror_default = _dry_run_retrieve_jobs(repo_root, {"COWORKING_GEO_MIRROR": str(mirror)}, "territory=dep-61")
     assert "insee_mobpro_orne" in mirror_default and "france_tierslieux_2023" not in mirror_default
+
+
+def test_gisco_csv_on_real_cells_rebuilds_the_mirror_raster(mirror: Path, tmp_path: Path) -> None:
+    """The mirror's 2021 cells, in GISCO's CSV layout (GRD_ID, T, CNTR_ID), give the mirror's raster back."""
+    import rasterio
+
+    cells = pd.read_csv(mirror / "eurostat_popgrid_1km" / "eurostat_geostat_popgrid_1km_FR_2006-2021_epsg3035.csv.gz",
+                        dtype={"CNTR_ID": str}, usecols=["grd_id", "CNTR_ID", "pop_2021"])
+    archive = tmp_path / "Eurostat_Census-GRID_2021_V3.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Eurostat_Census-GRID_2021_V3/ESTAT_Census_2021_V3.csv",
+                   cells.rename(columns={"grd_id": "GRD_ID", "pop_2021": "T"}).to_csv(index=False))
+    official.convert("gisco_grid_france", archive, tmp_path / "grid.tif")
+    with rasterio.open(tmp_path / "grid.tif") as got, \
+            rasterio.open(mirror / "eurostat_popgrid_1km" / "eurostat_geostat_popgrid_1km_FR_2021_epsg3035.tif") as want:
+        a, b = got.read(1), want.read(1)
+        assert got.transform == want.transform and got.crs == want.crs
+    assert int(a.clip(min=0).sum()) == int(b.clip(min=0).sum()) == 66_319_444
+    assert ((a > 0) == (b > 0)).all()
+
+
+def test_arcep_2018t1_on_real_sheets(mirror: Path, tmp_path: Path) -> None:
+    """The mirror's 2018 T1 sheets put back in a workbook, converted: ARCEP's published national totals."""
+    from openpyxl import Workbook as Wb
+
+    export = mirror / "arcep_ftth_2018t1" / "export"
+    wb = Wb(write_only=True)
+    for sheet, name in (("Communes", "communes.csv"), ("FttH Communes", "ftthCommunes.csv")):
+        ws = wb.create_sheet(sheet)
+        for row in pd.read_csv(export / name, header=None, dtype=str, keep_default_na=False).itertuples(index=False):
+            ws.append([v.strip() or None for v in row])
+    wb.save(tmp_path / "2018t1-obs-hd-thd-deploiement.xlsx")
+    official.convert("arcep_sheet_communes", tmp_path / "2018t1-obs-hd-thd-deploiement.xlsx", tmp_path / "communes.csv")
+    official.convert("arcep_sheet_ftth_communes", tmp_path / "2018t1-obs-hd-thd-deploiement.xlsx",
+                     tmp_path / "ftthCommunes.csv")
+    df, vintage = read_arcep_export(tmp_path / "communes.csv", tmp_path / "ftthCommunes.csv")
+    assert vintage == "2018T1"
+    assert len(df) == 35361
+    assert int(df["premises"].sum()) == 36_782_590 and int(df["ftth"].sum()) == 10_965_667
