@@ -277,6 +277,9 @@ def test_datagouv_resource_selection() -> None:
     sel = {"title": "obs-hd-thd-deploiement", "format": "xlsx"}
     assert pick_resource(dataset, {**sel, "period": "2018T1"})["url"] == "https://x/2018t1.xlsx"
     assert pick_resource(dataset, {**sel, "period": "latest"})["url"] == "https://x/2025t3.xlsx"
+    from coworking_geo.official.datagouv import quarter_of
+    assert [quarter_of(t) for t in ("Observatoire T1 2018 (xlsx)", "2020t3-obs.xlsx", "2024_T4", "rapport 2019")] == [
+        "2018T1", "2020T3", "2024T4", None]
 
 
 # ---------------------------------------------------------------- Eurostat GISCO census grid

@@ -18,14 +18,18 @@ import requests
 
 from coworking_geo.errors import RetrieveError
 
-QUARTER_RE = re.compile(r"(20\d\d)\s*[-_ ]?\s*[tTqQ]([1-4])")
+QUARTER_RE = re.compile(r"(20\d\d)\s*[-_ ]?\s*[tTqQ]([1-4])(?!\d)")
+QUARTER_FIRST_RE = re.compile(r"(?<![A-Za-z])[tTqQ]([1-4])\s*[-_ ]?\s*(20\d\d)")
 TIMEOUT_S = (5.0, 20.0)
 
 
 def quarter_of(text: str) -> str | None:
-    """'2018t1-obs-hd-thd-deploiement.xlsx' → '2018T1'; None when the text names no quarter."""
+    """'2018t1-obs-hd-thd-deploiement.xlsx' or 'Déploiements T1 2018' → '2018T1'; None when no quarter is named."""
     m = QUARTER_RE.search(text or "")
-    return f"{m.group(1)}T{m.group(2)}" if m else None
+    if m:
+        return f"{m.group(1)}T{m.group(2)}"
+    m = QUARTER_FIRST_RE.search(text or "")
+    return f"{m.group(2)}T{m.group(1)}" if m else None
 
 
 def pick_resource(dataset: Mapping[str, Any], selector: Mapping[str, str]) -> dict[str, Any]:
