@@ -38,7 +38,7 @@ rule mirror:
     output:
         f"{MIRROR_DIR}/MIRROR.json",
     params:
-        mirror_dir=MIRROR_DIR,
+        mirror_dir=lambda w, output: os.path.dirname(output[0]),
     log:
         "logs/mirror/mirror.log",
     resources:
