@@ -3,8 +3,17 @@ mirror's files, then read by the pipeline's own readers."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import http.server
 import io
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -14,14 +23,21 @@ import pandas as pd
 import py7zr
 import pyogrio
 import pytest
+import rasterio
 import shapely
+import yaml
 from openpyxl import Workbook
 
 from coworking_geo import communes as cm
 from coworking_geo import official
 from coworking_geo.access import read_grid
+from coworking_geo.errors import ConfigError, RetrieveError
 from coworking_geo.fibre import read_arcep_export, read_arcep_latest_share
-from coworking_geo.official.datagouv import pick_resource
+from coworking_geo.official.datagouv import pick_resource, quarter_of
+from coworking_geo.official.mirror import build_mirror
+from coworking_geo.official.mode import apply_data_mode, resolve_data_mode
+from coworking_geo.retrieve import retrieve_source
+from coworking_geo.sources import Source, SourceFile, load_sources
 from coworking_geo.spaces.programmes import read_laureates
 
 # ---------------------------------------------------------------- IGN ADMIN EXPRESS (7z of shapefiles)
@@ -82,7 +98,7 @@ def test_admin_express_7z_to_mirror_layout(tmp_path: Path) -> None:
     assert com["insee_code"].tolist() == ["61001", "61002", "72001", "97411"]
     assert com["population"].sum() == 176500
     # reprojected from each territory's CRS to EPSG:4326: Alençon near 0.1°E 48.4°N, Saint-Denis near 55.4°E 20.9°S
-    c = com.set_index("insee_code").geometry.centroid
+    c = com.set_index("insee_code").geometry.representative_point()
     assert 0.0 < c["61001"].x < 0.3 and 48.3 < c["61001"].y < 48.6
     assert 55.2 < c["97411"].x < 55.6 and -21.0 < c["97411"].y < -20.8
     assert com.geometry.is_valid.all() and issues.empty
@@ -173,6 +189,7 @@ def test_appartenance_zip_to_mirror_layout(tmp_path: Path) -> None:
     assert set(labels["COG"]) == {"2024"}
 
 
+@pytest.mark.slow
 def test_appartenance_on_real_table(mirror: Path, tmp_path: Path) -> None:
     """The mirror's COG 2023 table written in INSEE's workbook layout gives the same 22 metropolises."""
     ag = mirror / "insee_appartenance_geo"
@@ -277,7 +294,6 @@ def test_datagouv_resource_selection() -> None:
     sel = {"title": "obs-hd-thd-deploiement", "format": "xlsx"}
     assert pick_resource(dataset, {**sel, "period": "2018T1"})["url"] == "https://x/2018t1.xlsx"
     assert pick_resource(dataset, {**sel, "period": "latest"})["url"] == "https://x/2025t3.xlsx"
-    from coworking_geo.official.datagouv import quarter_of
     assert [quarter_of(t) for t in ("Observatoire T1 2018 (xlsx)", "2020t3-obs.xlsx", "2024_T4", "rapport 2019")] == [
         "2018T1", "2020T3", "2024T4", None]
 
@@ -308,7 +324,6 @@ def test_gisco_grid_clipped_to_france(tmp_path: Path) -> None:
 
 
 def test_every_converter_named_in_sources_exists(repo_root: Path) -> None:
-    import yaml
     data = yaml.safe_load((repo_root / "config" / "sources.yaml").read_text(encoding="utf-8"))
     named = {f["convert"] for e in data.values() for f in e["files"] if f.get("convert")}
     assert named and named <= set(official.CONVERTERS)
@@ -318,14 +333,7 @@ def test_every_converter_named_in_sources_exists(repo_root: Path) -> None:
 # ---------------------------------------------------------------- mirror built from official URLs (127.0.0.1)
 
 def test_build_mirror_from_official_urls_then_run_offline(tmp_path: Path) -> None:
-    import hashlib
-    import http.server
-    import threading
 
-    from coworking_geo.errors import RetrieveError
-    from coworking_geo.official.mirror import build_mirror
-    from coworking_geo.retrieve import retrieve_source
-    from coworking_geo.sources import Source, SourceFile
 
     fabriques = ("id_fabt;nom_fabt;insee_com;lib_com\nfabt-001;La Fabrique;61001;Alençon\n"
                  + "".join(f"fabt-{i:03d};Fabrique {i};{48000 + i};Commune {i}\n" for i in range(2, 60))).encode()
@@ -392,8 +400,6 @@ def test_build_mirror_from_official_urls_then_run_offline(tmp_path: Path) -> Non
 
 
 def test_data_mode_chooses_online_sources() -> None:
-    from coworking_geo.errors import ConfigError
-    from coworking_geo.official.mode import apply_data_mode, resolve_data_mode
 
     assert resolve_data_mode("auto", False, {"COWORKING_GEO_MIRROR": "/m"}) == "mirror"
     assert resolve_data_mode("auto", False, {}) == "online"
@@ -413,20 +419,15 @@ def test_data_mode_chooses_online_sources() -> None:
 # ---------------------------------------------------------------- the default France run, online
 
 def _dry_run_retrieve_jobs(repo_root: Path, env: dict[str, str], *config: str) -> set[str]:
-    import os
-    import subprocess
-    import sys
 
     full = {k: v for k, v in os.environ.items() if k != "COWORKING_GEO_MIRROR"} | env
     res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--config", *config],
                          cwd=repo_root, env=full, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
-    import re
     return set(re.findall(r"^retrieve_(\w+)\s+\d+\s*$", res.stdout, re.MULTILINE))
 
 
 def test_default_france_run_online_needs_no_mirror_only_source(repo_root: Path) -> None:
-    from coworking_geo.sources import load_sources
 
     needed = _dry_run_retrieve_jobs(repo_root, {}, "territory=france")
     assert {"france_tierslieux_2023", "insee_mobpro_national", "cget_tierslieux_2019",
@@ -448,9 +449,9 @@ def test_census_and_national_mobpro_beside_the_mirror(repo_root: Path, mirror: P
     assert "insee_mobpro_orne" in mirror_default and "france_tierslieux_2023" not in mirror_default
 
 
+@pytest.mark.slow
 def test_gisco_csv_on_real_cells_rebuilds_the_mirror_raster(mirror: Path, tmp_path: Path) -> None:
     """The mirror's 2021 cells, in GISCO's CSV layout (GRD_ID, T, CNTR_ID), give the mirror's raster back."""
-    import rasterio
 
     cells = pd.read_csv(mirror / "eurostat_popgrid_1km" / "eurostat_geostat_popgrid_1km_FR_2006-2021_epsg3035.csv.gz",
                         dtype={"CNTR_ID": str}, usecols=["grd_id", "CNTR_ID", "pop_2021"])
@@ -467,17 +468,10 @@ def test_gisco_csv_on_real_cells_rebuilds_the_mirror_raster(mirror: Path, tmp_pa
     assert ((a > 0) == (b > 0)).all()
 
 
+@pytest.mark.slow
 def test_arcep_2018t1_on_real_sheets(mirror: Path, tmp_path: Path) -> None:
     """The mirror's 2018 T1 sheets put back in a workbook, converted: ARCEP's published national totals."""
-    from openpyxl import Workbook as Wb
-
-    export = mirror / "arcep_ftth_2018t1" / "export"
-    wb = Wb(write_only=True)
-    for sheet, name in (("Communes", "communes.csv"), ("FttH Communes", "ftthCommunes.csv")):
-        ws = wb.create_sheet(sheet)
-        for row in pd.read_csv(export / name, header=None, dtype=str, keep_default_na=False).itertuples(index=False):
-            ws.append([v.strip() or None for v in row])
-    wb.save(tmp_path / "2018t1-obs-hd-thd-deploiement.xlsx")
+    _arcep_2018_workbook(mirror / "arcep_ftth_2018t1" / "export", tmp_path / "2018t1-obs-hd-thd-deploiement.xlsx")
     official.convert("arcep_sheet_communes", tmp_path / "2018t1-obs-hd-thd-deploiement.xlsx", tmp_path / "communes.csv")
     official.convert("arcep_sheet_ftth_communes", tmp_path / "2018t1-obs-hd-thd-deploiement.xlsx",
                      tmp_path / "ftthCommunes.csv")
@@ -485,3 +479,120 @@ def test_arcep_2018t1_on_real_sheets(mirror: Path, tmp_path: Path) -> None:
     assert vintage == "2018T1"
     assert len(df) == 35361
     assert int(df["premises"].sum()) == 36_782_590 and int(df["ftth"].sum()) == 10_965_667
+
+
+# ---------------------------------------------------------------- an online run, end to end, on 127.0.0.1
+
+def _arcep_2018_workbook(export: Path, path: Path, keep: str | None = None) -> Path:
+    """The mirror's 2018 T1 export put back into workbook sheets (title rows kept); rows of département ``keep``."""
+    wb = Workbook(write_only=True)
+    for sheet, name in (("Communes", "communes.csv"), ("FttH Communes", "ftthCommunes.csv")):
+        ws = wb.create_sheet(sheet)
+        rows = pd.read_csv(export / name, header=None, dtype=str, keep_default_na=False)
+        if keep:
+            rows = pd.concat([rows.iloc[:5], rows.iloc[5:][rows.iloc[5:, 0].str.startswith(keep)]])
+        for row in rows.itertuples(index=False):
+            ws.append([v.strip() or None for v in row])
+    wb.save(path)
+    return path
+
+
+def _anct_csv(geojson: Path, id_col: str) -> bytes:
+    """An ANCT-style CSV (insee_com, lib_com, id_…) from a programme-territory GeoJSON of the mirror."""
+    g = pyogrio.read_dataframe(geojson, read_geometry=False)
+    pairs = g.assign(c=g["liste_geo"].str.findall(r"([^;(]+?)\s*\((\d{5}|2[AB]\d{3})\)")).explode("c").dropna(subset=["c"])
+    return pd.DataFrame({"insee_com": pairs["c"].str[1], "lib_com": pairs["c"].str[0].str.strip(),
+                         id_col: pairs["id_territoire"]}).to_csv(sep=";", index=False).encode("utf-8")
+
+
+@pytest.mark.slow
+def test_online_run_of_orne_matches_the_mirror_run(mirror: Path, repo_root: Path, tmp_path: Path, france_build) -> None:
+    """Every territories source served in its official layout from 127.0.0.1, no mirror: the Orne communes
+    table the workflow builds is the one the mirror gives (385 communes, same class for each)."""
+
+    www = tmp_path / "www"
+    www.mkdir()
+    orne = pyogrio.read_dataframe(mirror / "ign_admin_express_communes" / "communes_cog2024_simplifiees.gpkg",
+                                  where="INSEE_DEP = '61'").drop(columns=["geom_source"])
+    write_admin_express_7z(www / "ae.7z", orne.to_crs(2154), _communes([], 2975))
+    ag = mirror / "insee_appartenance_geo"
+    com = pd.read_csv(ag / "table_appartenance_geo_communes_cog2023.csv", dtype=str).fillna("")
+    lab = pd.read_csv(ag / "libelles_zonages_supracommunaux_cog2023_2024.csv", dtype=str)
+    write_appartenance_zip(www / "appartenance.zip", com[com["DEP"].eq("61")],
+                           lab[lab["COG"].eq("2023")].drop(columns="COG"), year=2023)
+    _arcep_2018_workbook(mirror / "arcep_ftth_2018t1" / "export", www / "2018t1-obs-hd-thd-deploiement.xlsx", "61")
+    files = {
+        "ae.7z": (www / "ae.7z").read_bytes(), "appartenance.zip": (www / "appartenance.zip").read_bytes(),
+        "2018t1.xlsx": (www / "2018t1-obs-hd-thd-deploiement.xlsx").read_bytes(),
+        "grille.xlsx": (mirror / "insee_grille_densite" / "grille_densite_7_niveaux_2024.xlsx").read_bytes(),
+        "communes.json": gzip.decompress((mirror / "etalab_decoupage_administratif" / "communes_4.1.0_cog2024.json.gz").read_bytes()),
+        "cget.csv": (mirror / "cget_tierslieux_2019" / "CGET_TiersLieux_2019.csv").read_bytes(),
+        "acv.csv": (mirror / "anct_action_coeur_de_ville" / "acv_communes_2024.csv").read_bytes(),
+        "pvd.csv": _anct_csv(mirror / "anct_petites_villes_de_demain" / "pvd_geom.geojson", "id_pvd"),
+        "va.csv": _anct_csv(mirror / "anct_villages_avenir" / "va_geom.geojson", "id_va"),
+    }
+    records = {"programme-action-coeur-de-ville": ("acv.csv", "csv"),
+               "programme-petites-villes-de-demain-liste-des-villes-beneficiaires": ("pvd.csv", "csv"),
+               "dispositif-villages-davenir": ("va.csv", "csv"),
+               "le-marche-du-haut-et-tres-haut-debit-fixe-deploiements": ("2018t1.xlsx", "xlsx")}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            m = re.fullmatch(r"/api/([\w-]+)/", self.path)
+            if m and m.group(1) in records:
+                name, fmt = records[m.group(1)]
+                body = json.dumps({"resources": [
+                    {"title": "2018t1-obs-hd-thd-deploiement.xlsx" if fmt == "xlsx" else name, "format": fmt,
+                     "url": f"{base}/{name}"}, {"title": "notice", "format": "pdf", "url": f"{base}/x.pdf"}]}).encode()
+            else:
+                body = files.get(self.path.lstrip("/"), b"")
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        wf = tmp_path / "wf"
+        wf.mkdir()
+        shutil.copy(repo_root / "Snakefile", wf / "Snakefile")
+        for folder in ("config", "workflow", "profiles"):
+            shutil.copytree(repo_root / folder, wf / folder)
+        yml = (wf / "config" / "sources.yaml").read_text(encoding="utf-8")
+        yml = re.sub(r"https://www\.data\.gouv\.fr/api/1/datasets/([a-z0-9-]+)/", rf"{base}/api/\1/", yml)
+        for official_url, name in (
+                ("https://data.geopf.fr/telechargement/download/ADMIN-EXPRESS-COG-CARTO/ADMIN-EXPRESS-COG-CARTO_3-2__"
+                 "SHP_WGS84G_FRA_2024-02-22/ADMIN-EXPRESS-COG-CARTO_3-2__SHP_WGS84G_FRA_2024-02-22.7z", "ae.7z"),
+                ("https://www.insee.fr/fr/statistiques/fichier/2560452/table-appartenance-geo-communes-24.zip",
+                 "appartenance.zip"),
+                ("https://www.insee.fr/fr/statistiques/fichier/6439600/grille_densite_7_niveaux_2024.xlsx", "grille.xlsx"),
+                ("https://unpkg.com/@etalab/decoupage-administratif@4.1.0/data/communes.json", "communes.json"),
+                ("https://raw.githubusercontent.com/anct-carto/mission_coworking/"
+                 "f228a034e88183f315ece63d2f4a90decbdfd017/CGET_TiersLieux_2019.csv", "cget.csv")):
+            assert official_url in yml
+            yml = yml.replace(official_url, f"{base}/{name}")
+        (wf / "config" / "sources.yaml").write_text(re.sub(r"min_bytes: \d+", "min_bytes: 0", yml), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k != "COWORKING_GEO_MIRROR"}
+        env["NO_PROXY"] = "127.0.0.1"
+        res = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--config", "territory=dep-61",
+                              "--", "data/processed/dep-61/communes.parquet"],
+                             cwd=wf, env=env, capture_output=True, text=True, timeout=900)
+        assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    finally:
+        httpd.shutdown()
+    got = pd.read_parquet(wf / "data" / "processed" / "dep-61" / "communes.parquet")
+    want = france_build[0]
+    want = want[want["dep_code"].eq("61")]
+    assert len(got) == len(want) == 385
+    assert int(got["population"].sum()) == int(want["population"].sum())
+    joined = got.merge(pd.DataFrame(want.drop(columns="geometry")), on="insee_code", suffixes=("", "_mirror"))
+    for col in ("territory_class", "density_level", "aav_category", "epci_nature", "pvd", "acv", "village_avenir"):
+        assert (joined[col].astype(str) == joined[f"{col}_mirror"].astype(str)).all(), col
+    assert got.set_index("insee_code").loc["61214", "territory_class"] == "petite_ville"  # L'Aigle
+    manifest = json.loads((wf / "data" / "raw" / "ign_admin_express_communes" / "MANIFEST.json").read_text())
+    assert {f["origin"] for f in manifest["files"]} == {f"{base}/ae.7z"}
