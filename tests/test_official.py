@@ -209,10 +209,11 @@ def test_appartenance_on_real_table(mirror: Path, tmp_path: Path) -> None:
 
 def test_fabriques_csv_to_laureates(tmp_path: Path) -> None:
     csv = tmp_path / "fabriques.csv"
-    csv.write_bytes("\ufeffid_fabt;nom_fabt;insee_com;lib_com;insee_dep\n"
-                    "fabt-001;La Fabrique du Pays d'Alençon;61001;Alençon;61\n"
-                    "fabt-002;Le Bocal;61001;Alençon;61\n"
-                    "fabt-003;Tiers-lieu de Mende;48095;Mende;48\n".encode("utf-8"))
+    # ANCT's layout: comma-separated UTF-8 (here with a BOM), insee_com + id_fabt
+    csv.write_bytes("\ufeffid_fabt,nom_fabt,insee_com,lib_com,insee_dep\n"
+                    "fabt-001,La Fabrique du Pays d'Alençon,61001,Alençon,61\n"
+                    "fabt-002,Le Bocal,61001,Alençon,61\n"
+                    "fabt-003,Tiers-lieu de Mende,48095,Mende,48\n".encode("utf-8"))
     official.convert("anct_laureates", csv, tmp_path / "fabt_geom.geojson")
     lau = read_laureates(tmp_path / "fabt_geom.geojson", "fabriques")
     assert lau["programme_id"].tolist() == ["fabt-003", "fabt-001", "fabt-002"]
@@ -228,6 +229,7 @@ def test_programme_csvs_to_codes(tmp_path: Path) -> None:
     official.convert("anct_programme_territories", pvd, tmp_path / "pvd_geom.geojson")
     assert cm.programme_codes_geojson(tmp_path / "pvd_geom.geojson").tolist() == ["61214", "01053"]
     acv = tmp_path / "acv.csv"
+    # a re-saved copy (semicolons, Windows-1252, decimal commas) is read too
     acv.write_bytes("id_acv;insee_com;lib_com;lon;lat\nACV150;58194;Nevers;3,159;46,99\n".encode("cp1252"))
     official.convert("anct_programme_communes", acv, tmp_path / "acv_communes_2024.csv")
     assert cm.programme_codes_csv(tmp_path / "acv_communes_2024.csv").tolist() == ["58194"]
@@ -502,7 +504,7 @@ def _anct_csv(geojson: Path, id_col: str) -> bytes:
     g = pyogrio.read_dataframe(geojson, read_geometry=False)
     pairs = g.assign(c=g["liste_geo"].str.findall(r"([^;(]+?)\s*\((\d{5}|2[AB]\d{3})\)")).explode("c").dropna(subset=["c"])
     return pd.DataFrame({"insee_com": pairs["c"].str[1], "lib_com": pairs["c"].str[0].str.strip(),
-                         id_col: pairs["id_territoire"]}).to_csv(sep=";", index=False).encode("utf-8")
+                         id_col: pairs["id_territoire"]}).to_csv(index=False).encode("utf-8")
 
 
 @pytest.mark.slow
@@ -531,17 +533,17 @@ def test_online_run_of_orne_matches_the_mirror_run(mirror: Path, repo_root: Path
         "pvd.csv": _anct_csv(mirror / "anct_petites_villes_de_demain" / "pvd_geom.geojson", "id_pvd"),
         "va.csv": _anct_csv(mirror / "anct_villages_avenir" / "va_geom.geojson", "id_va"),
     }
-    records = {"programme-action-coeur-de-ville": ("acv.csv", "csv"),
-               "programme-petites-villes-de-demain-liste-des-villes-beneficiaires": ("pvd.csv", "csv"),
-               "dispositif-villages-davenir": ("va.csv", "csv"),
-               "le-marche-du-haut-et-tres-haut-debit-fixe-deploiements": ("2018t1.xlsx", "xlsx")}
+    records = {"le-marche-du-haut-et-tres-haut-debit-fixe-deploiements": ("2018t1.xlsx", "xlsx")}
+    files |= {"api/r/8b6f422b-cbdf-459a-9a16-d6be4b92d91a": files["acv.csv"],
+              "api/r/1fa831ec-d912-4277-8b95-a8b998bf951e": files["pvd.csv"],
+              "api/r/fbef04bb-3df9-4d6d-a23f-0a0034f6a3f8": files["va.csv"]}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
 
         def do_GET(self) -> None:  # noqa: N802
-            m = re.fullmatch(r"/api/([\w-]+)/", self.path)
+            m = re.fullmatch(r"/api/([\w-]+)/", self.path)  # a data.gouv.fr dataset record
             if m and m.group(1) in records:
                 name, fmt = records[m.group(1)]
                 body = json.dumps({"resources": [
