@@ -17,8 +17,8 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from coworking_geo.errors import ConfigError
+from coworking_geo.retrieve import MIRROR_ENV
 
-MIRROR_ENV = "COWORKING_GEO_MIRROR"
 MODES = ("auto", "mirror", "online")
 
 
