@@ -22,9 +22,11 @@ from typing import Any
 import pandas as pd
 import requests
 
+from coworking_geo import official
 from coworking_geo.errors import RetrieveError
 from coworking_geo.io import atomic_path, write_csv, write_text
 from coworking_geo.log import get_logger
+from coworking_geo.official.datagouv import resolve_url
 from coworking_geo.sources import Source, SourceFile
 
 log = get_logger(__name__)
@@ -119,6 +121,25 @@ def _convert(downloaded: Path, spec: SourceFile, target: Path) -> None:
         os.replace(downloaded, target)
 
 
+def _download_official(source: Source, spec: SourceFile, dest: Path, target: Path) -> str:
+    """Download the official publication of ``spec`` (once per URL) and bring it into ``target``; its URL."""
+    assert spec.url is not None
+    try:
+        url = resolve_url(spec.url, spec.resource) if spec.resource else spec.url
+        staging = official.staging_path(dest, url)
+        if not staging.exists():
+            log.info("downloading %s", url)
+            download(url, staging, min_bytes=spec.min_bytes, sha256=spec.sha256)
+    except RetrieveError as exc:
+        raise way_out(source, spec.url, str(exc)) from None
+    if spec.convert:
+        log.info("converting %s (official layout) into %s with '%s'", staging.name, target.name, spec.convert)
+        official.convert(spec.convert, staging, target)
+    else:
+        _convert(staging, spec, target)
+    return url
+
+
 def retrieve_file(source: Source, spec: SourceFile, dest: Path, mirror: Path | None) -> dict[str, Any]:
     """Fetch one file of ``source`` into ``dest``; return its manifest record."""
     target = dest / spec.name
@@ -142,15 +163,7 @@ def retrieve_file(source: Source, spec: SourceFile, dest: Path, mirror: Path | N
         if spec.mirror_only or not spec.url:
             raise way_out(source, spec.url, f"'{spec.name}' has no direct official download in this layout "
                                             "(the official publication is laid out differently)")
-        log.info("downloading %s", spec.url)
-        staging = target.with_name(target.name + ".download")
-        try:
-            download(spec.url, staging, min_bytes=spec.min_bytes, sha256=spec.sha256)
-        except RetrieveError as exc:
-            raise way_out(source, spec.url, str(exc)) from None
-        _convert(staging, spec, target)
-        staging.unlink(missing_ok=True)
-        origin = spec.url
+        origin = _download_official(source, spec, dest, target)
     return {"file": spec.name, "origin": origin, "bytes": target.stat().st_size, "sha256": sha256_of(target)}
 
 
@@ -159,6 +172,7 @@ def retrieve_source(source: Source, raw_root: str | os.PathLike[str], mirror: Pa
     dest = Path(raw_root) / source.id
     dest.mkdir(parents=True, exist_ok=True)
     records = [retrieve_file(source, spec, dest, mirror) for spec in source.files]
+    official.clear_staging(dest)
     manifest = {**source.citation(), "files": records,
                 "retrieved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     return write_text(dest / "MANIFEST.json", json.dumps(manifest, ensure_ascii=False, indent=2))

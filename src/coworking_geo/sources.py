@@ -28,6 +28,8 @@ class SourceFile:
     sha256: str | None = None
     convert_from: str | None = None
     compress_download: str | None = None
+    convert: str | None = None            # converter of coworking_geo.official: official layout -> mirror layout
+    resource: dict[str, str] | None = None  # data.gouv.fr resource selector when `url` is a dataset API record
 
 
 @dataclass(frozen=True)

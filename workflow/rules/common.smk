@@ -11,10 +11,13 @@ from coworking_geo.sources import load_sources  # noqa: E402
 from coworking_geo.territory import parse_territory  # noqa: E402
 from coworking_geo.regions import region_departements, territory_regions  # noqa: E402
 from coworking_geo.commuting import SOURCE_COVERAGE  # noqa: E402
+from coworking_geo.official.mode import apply_data_mode, resolve_data_mode  # noqa: E402
 
 SOURCES_YAML = "config/sources.yaml"
 SOURCES = load_sources(SOURCES_YAML)
 TERRITORY = parse_territory(config["territory"])
+DATA_MODE = resolve_data_mode(config.get("data_mode", "auto"), TERRITORY.is_demo)
+apply_data_mode(config, DATA_MODE)  # online: the census and the national MOBPRO (config `online:`)
 PROC = f"data/processed/{TERRITORY.spec}"
 RES = f"results/{TERRITORY.spec}"
 LOGS = f"logs/{TERRITORY.spec}"

@@ -25,6 +25,30 @@ for _source in SOURCES.values():
             "../scripts/retrieve.py"
 
 
+MIRROR_DIR = config.get("mirror_dir", "data/mirror")
+
+
+rule mirror:
+    """Fetch every downloadable source from its official URL into a mirror folder (then run offline with
+    COWORKING_GEO_MIRROR=<mirror_dir>): snakemake mirror --cores 1 --config mirror_dir=../my-mirror"""
+    message:
+        "Building a mirror of the official publications in {params.mirror_dir}"
+    input:
+        sources_yaml=SOURCES_YAML,
+    output:
+        f"{MIRROR_DIR}/MIRROR.json",
+    params:
+        mirror_dir=lambda w, output: os.path.dirname(output[0]),
+    log:
+        "logs/mirror/mirror.log",
+    resources:
+        downloads=1,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/mirror.py"
+
+
 rule demo_sources:
     message:
         "Generating the synthetic demo territory (seed {params.seed})"
