@@ -51,6 +51,9 @@ def verify_file(path: Path, spec: SourceFile, shown: str, *, fmt: str | None = N
     if size == 0:
         raise InputFileError(shown, "the file is empty")
     _not_html(path, shown, fmt)
+    n, what = _structure(path, shown, fmt, spec.skip_lines)
+    if what:
+        done.append(what)
     if size < spec.min_bytes:
         raise InputFileError(shown, f"{size} bytes, fewer than the {spec.min_bytes} declared as a minimum in sources.yaml")
     if checksums and spec.size is not None:
@@ -62,9 +65,6 @@ def verify_file(path: Path, spec: SourceFile, shown: str, *, fmt: str | None = N
         if got != spec.sha256:
             raise InputFileError(shown, f"checksum mismatch: sha256 {got}, sources.yaml declares {spec.sha256}")
         done.append("sha256 as declared")
-    n, what = _structure(path, shown, fmt, spec.skip_lines)
-    if what:
-        done.append(what)
     if count and spec.rows is not None and n is not None:
         low, high = spec.rows
         if not low <= n <= high:
@@ -167,17 +167,15 @@ def _gpkg(path: Path, shown: str) -> tuple[int | None, str]:
             result = con.execute("PRAGMA integrity_check").fetchone()[0]
             layers = [r[0] for r in con.execute(
                 "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name")]
+            if result != "ok":
+                raise InputFileError(shown, f"GeoPackage fails SQLite's integrity check: {result}")
+            if not layers:
+                raise InputFileError(shown, "GeoPackage has no feature layer")
+            n = int(con.execute(f'SELECT COUNT(*) FROM "{layers[0]}"').fetchone()[0])
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise InputFileError(shown, f"GeoPackage is damaged: {exc}") from None
-    if result != "ok":
-        raise InputFileError(shown, f"GeoPackage fails SQLite's integrity check: {result}")
-    if not layers:
-        raise InputFileError(shown, "GeoPackage has no feature layer")
-    import pyogrio
-
-    n = int(pyogrio.read_info(path, layer=layers[0])["features"])
     return n, f"SQLite integrity ok; layer {layers[0]!r}"
 
 

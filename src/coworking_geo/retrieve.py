@@ -164,8 +164,7 @@ def _download_format(spec: SourceFile) -> str:
 def _download_verified(source: Source, spec: SourceFile, target: Path, settings: RetrieveSettings) -> list[str]:
     """Download ``spec.url`` into ``target``, verified before and after any conversion; the checks passed."""
     assert spec.url
-    net = {"timeout": (settings.connect_timeout_s, settings.read_timeout_s), "deadline_s": settings.deadline_s,
-           "min_bytes": spec.min_bytes}
+    net = {"timeout": (settings.connect_timeout_s, settings.read_timeout_s), "deadline_s": settings.deadline_s}
     shown = f"{spec.url} (download of {source.id}/{spec.name})"
     checks: list[str] = []
     if not (spec.convert_from or spec.compress_download):
