@@ -102,8 +102,8 @@ def _structure(path: Path, shown: str, fmt: str, skip_lines: int) -> tuple[int |
             raise InputFileError(shown, f"the gzip stream is incomplete or corrupt ({exc})") from None
         inner = fmt[: -len(".gz")] if fmt.endswith(".gz") else ""
         if inner in ("json", "geojson"):
-            n, what = _json_records(raw, shown, inner)
-            return n, f"gzip stream complete; {what}"
+            items, what = _json_records(raw, shown, inner)
+            return items, f"gzip stream complete; {what}"
         return None, "gzip stream complete"
     if fmt in ("zip", "xlsx"):
         return _zip(path, shown, fmt)
