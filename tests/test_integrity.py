@@ -281,3 +281,20 @@ def test_html_page_instead_of_the_census_fails(repo_root: Path, mirror: Path, tm
     assert f"{publisher}/portal.csv (download of france_tierslieux_2023/bdftl-2023-01-fiche-identite.csv)" in out
     assert "is an HTML page, not a csv file" in out
     _nothing_in_raw(wf, "france_tierslieux_2023", "bdftl-2023-01-fiche-identite.csv")
+
+
+def test_failed_run_ends_with_one_report_naming_every_failed_source(repo_root: Path, mirror: Path, tmp_path: Path,
+                                                                    publisher: str) -> None:
+    wf = _workflow(repo_root, tmp_path / "wf", urls={MOBPRO_URL: f"{publisher}/flux-cut.zip",
+                                                      FTL_URL: f"{publisher}/portal.csv"})
+    env = {**os.environ, "COWORKING_GEO_MIRROR": str(mirror), "NO_PROXY": "127.0.0.1",
+           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    res = subprocess.run(SNAKEMAKE + [MOBPRO_MANIFEST, "data/raw/france_tierslieux_2023/MANIFEST.json", "--keep-going",
+                                      "--cores", "2", "--config", "territory=dep-61"],
+                         cwd=wf, env=env, capture_output=True, text=True, timeout=600)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    report = out[out.index("retrieve failed for 2 source(s) in this run:"):]
+    assert "- france_tierslieux_2023: " in report and "is an HTML page, not a csv file" in report
+    assert "- insee_mobpro_national: " in report and "not a complete zip archive" in report
+    assert out.count("retrieve failed for") == 1

@@ -16,6 +16,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -262,6 +263,21 @@ def preflight(sources: Iterable[Source], raw_root: str | os.PathLike[str], mirro
     if problems:
         raise RetrieveError(f"{len(problems)} raw file(s) cannot be retrieved, so the run stops before any job:\n"
                             + "\n".join(f"- {p}" for p in problems) + "\n" + WAYS_OUT)
+
+
+def failure_report(log_dir: str | os.PathLike[str], since: float) -> str | None:
+    """One message naming every source whose retrieve log (written after ``since``, epoch s) ends in an error."""
+    failed = []
+    for log_file in sorted(Path(log_dir).glob("*.log")):
+        if log_file.stat().st_mtime < since:
+            continue
+        records = re.split(r"(?m)^(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ )", log_file.read_text(encoding="utf-8"))
+        errors = [r.split(": ", 1)[-1].strip() for r in records if re.match(r"\S+ \S+ ERROR ", r)]
+        if errors:
+            failed.append(f"- {log_file.stem}: " + errors[-1].replace("\n", "\n    "))
+    if not failed:
+        return None
+    return f"retrieve failed for {len(failed)} source(s) in this run:\n" + "\n".join(failed)
 
 
 def retrieve_source(source: Source, raw_root: str | os.PathLike[str], mirror: Path | None = None,
