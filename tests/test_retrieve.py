@@ -20,6 +20,7 @@ from coworking_geo.sources import Source, SourceFile, load_sources
 
 BODY = ("CODGEO;LIBGEO\n" + "".join(f"{i:05d};Commune {i}\n" for i in range(1000, 1400))).encode()
 HITS: dict[str, int] = {}
+SERVED: dict[str, bytes] = {}  # extra bodies a test puts up
 
 
 class FixtureHandler(http.server.BaseHTTPRequestHandler):
@@ -64,6 +65,8 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         elif self.path == "/portal.csv":
             self._send(b"<!DOCTYPE html><html><head><title>Maintenance</title></head><body>Revenez plus tard</body></html>")
+        elif self.path in SERVED:
+            self._send(SERVED[self.path])
         elif self.path == "/flaky.csv":
             if HITS[self.path] == 1:
                 self._send(b"busy", status=503)
@@ -274,3 +277,29 @@ def test_catalogue_covers_every_mirror_folder(repo_root: Path, mirror: Path) -> 
         else:
             for f in src.files:
                 assert (mirror / sid / f.name).exists(), f"{sid}/{f.name} missing from the mirror"
+
+
+def test_converted_downloads_are_checked_before_and_after(server: str, tmp_path: Path) -> None:
+    import io
+
+    import pandas as pd
+
+    buf = io.BytesIO()
+    grid = pd.DataFrame({"CODGEO": ["61001", "61002", "61003"], "DENS": ["5", "6", "3"]})
+    with pd.ExcelWriter(buf) as xl:
+        pd.DataFrame([["Grille communale de densité"], [""], [""], [""]]).to_excel(xl, index=False, header=False)
+        grid.to_excel(xl, index=False, startrow=4)
+    SERVED["/grille.xlsx"] = buf.getvalue()
+    SERVED["/grille-cut.xlsx"] = buf.getvalue()[:2000]
+    SERVED["/communes.json"] = json.dumps([{"code": "61001"}, {"code": "61002"}]).encode()
+    ok = _source(f"{server}/grille.xlsx", convert_from="xlsx", format="csv", rows=(3, 3))
+    manifest = json.loads(retrieve_source(ok, tmp_path / "a").read_text())
+    assert manifest["files"][0]["verified"][0] == "download: xlsx structure ok"
+    assert "3 records, expected 3" in manifest["files"][0]["verified"]
+    with pytest.raises(RetrieveError, match="not a complete zip archive"):
+        retrieve_source(_source(f"{server}/grille-cut.xlsx", convert_from="xlsx", format="csv"), tmp_path / "b")
+    assert list((tmp_path / "b" / "fixture_source").iterdir()) == []
+    with pytest.raises(RetrieveError, match=r"2 records where sources.yaml expects 3"):
+        retrieve_source(_source(f"{server}/communes.json", compress_download="gzip", format="json.gz", rows=(3, 3)),
+                        tmp_path / "c")
+    assert list((tmp_path / "c" / "fixture_source").iterdir()) == []

@@ -139,9 +139,10 @@ def _zip(path: Path, shown: str, fmt: str) -> tuple[int | None, str]:
         import openpyxl
 
         try:
-            wb = openpyxl.load_workbook(path, read_only=True)
-            sheets = wb.sheetnames
-            wb.close()
+            with path.open("rb") as fh:  # a file object: openpyxl refuses a temporary name not ending in .xlsx
+                wb = openpyxl.load_workbook(fh, read_only=True)
+                sheets = wb.sheetnames
+                wb.close()
         except Exception as exc:  # openpyxl raises KeyError, ValueError… for a damaged workbook
             raise InputFileError(shown, f"not a readable xlsx workbook: {exc}") from None
         if not sheets:
