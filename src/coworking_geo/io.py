@@ -152,14 +152,13 @@ def check_csv_text(path: str | os.PathLike[str], text: str, sep: str, skiprows: 
     unbalanced quote merges rows; a cut row is short) and a quote left open at
     the end of the file. Quoted fields may hold line breaks.
     """
-    p = Path(path)
     if text and not text.endswith(("\n", "\r")):
         last = text.count("\n") + 1
-        raise InputFileError(p, f"line {last}: the last line has no end of line (the file is cut short?): "
+        raise InputFileError(path, f"line {last}: the last line has no end of line (the file is cut short?): "
                                 f"{text[-80:].splitlines()[-1]!r}")
     lines = text.splitlines()
     if len(lines) <= skiprows:
-        raise InputFileError(p, f"the file has {len(lines)} lines, fewer than the {skiprows} title lines expected")
+        raise InputFileError(path, f"the file has {len(lines)} lines, fewer than the {skiprows} title lines expected")
     n_fields = len(next(csv.reader([lines[skiprows]], delimiter=sep)))
     names = [f"f{i}" for i in range(n_fields)]
     bad: list[Any] = []
@@ -182,9 +181,9 @@ def check_csv_text(path: str | os.PathLike[str], text: str, sep: str, skiprows: 
             where = body.find(row.text) if row.text else -1
             line = skiprows + 2 + body.count("\n", 0, where) if where >= 0 else None
             at = f"line {line}" if line else "a row"
-            raise InputFileError(p, f"{at}: {row.actual_columns} fields where the header has {row.expected_columns} "
+            raise InputFileError(path, f"{at}: {row.actual_columns} fields where the header has {row.expected_columns} "
                                     f"(an unbalanced quote or a row cut short): {row.text[:80]!r}") from None
-        raise InputFileError(p, f"not well-formed '{sep}'-separated text: {exc}") from None
+        raise InputFileError(path, f"not well-formed '{sep}'-separated text: {exc}") from None
     return int(table.num_rows)
 
 
@@ -195,14 +194,6 @@ def decode_csv(path: str | os.PathLike[str]) -> tuple[str, str]:
     if zipfile.is_zipfile(p):
         raw = _zip_member(p)
     return _decode(raw)
-
-
-def count_csv_rows(path: str | os.PathLike[str], skiprows: int = 0, sep: str | None = None) -> int:
-    """Number of data rows of a CSV file after :func:`check_csv_text`'s strict checks."""
-    text, _ = decode_csv(path)
-    lines = text.splitlines()
-    header = lines[skiprows] if len(lines) > skiprows else ""
-    return check_csv_text(path, text, sep or sniff_separator(header), skiprows)
 
 
 def read_csv_text(

@@ -114,7 +114,8 @@ def download(url: str, target: Path, *, min_bytes: int = 0, sha256: str | None =
             if exc.response.status_code in NO_RETRY_STATUS:
                 break
         except DeadlineError as exc:
-            last = str(exc)
+            last = (f"overall deadline of {deadline_s:g} s passed {exc} (the server sends too slowly; "
+                    "raise retrieve.deadline_s in config/config.yaml)")
             break
         except (requests.RequestException, urllib3.exceptions.HTTPError, CoworkingGeoError, OSError) as exc:
             last = f"{type(exc).__name__}: {exc}"
@@ -125,8 +126,7 @@ def download(url: str, target: Path, *, min_bytes: int = 0, sha256: str | None =
 
 
 def _fetch(url: str, tmp: Path, timeout: tuple[float, float], deadline: float) -> None:
-    """Stream ``url`` into ``tmp``; each read returns what one socket read gives, so the deadline is seen."""
-    started = time.monotonic()
+    """Stream ``url`` into ``tmp`` until ``deadline`` (monotonic s); one socket read at a time, so it is seen."""
     with requests.get(url, stream=True, timeout=timeout, headers={"User-Agent": "coworking-geo"}) as resp:
         resp.raise_for_status()
         expected = resp.headers.get("Content-Length")
@@ -136,8 +136,7 @@ def _fetch(url: str, tmp: Path, timeout: tuple[float, float], deadline: float) -
                 fh.write(block)
                 got += len(block)
                 if time.monotonic() > deadline:
-                    raise DeadlineError(f"overall deadline of {deadline - started:.0f} s passed after {got} bytes "
-                                        "(the server sends too slowly; raise retrieve.deadline_s in config/config.yaml)")
+                    raise DeadlineError(f"after {got} bytes")
         if expected is not None and resp.headers.get("Content-Encoding") in (None, "identity") and got != int(expected):
             raise RetrieveError(f"truncated body: {got} of {expected} bytes")
 
