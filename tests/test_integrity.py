@@ -298,3 +298,19 @@ def test_failed_run_ends_with_one_report_naming_every_failed_source(repo_root: P
     assert "- france_tierslieux_2023: " in report and "is an HTML page, not a csv file" in report
     assert "- insee_mobpro_national: " in report and "not a complete zip archive" in report
     assert out.count("retrieve failed for") == 1
+
+
+def test_stale_temporary_files_of_a_killed_run_go_at_the_next_start(repo_root: Path, mirror: Path,
+                                                                   tmp_path: Path) -> None:
+    wf = _workflow(repo_root, tmp_path / "wf")
+    stale = [wf / "data" / "raw" / CGET[0] / f".{CGET[1]}.x1y2z3.part",
+             wf / "data" / "processed" / "dep-61" / ".communes.parquet.a1b2c3.part"]
+    for p in stale:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"half a file")
+    code, out = _run(wf, f"data/raw/{CGET[0]}/MANIFEST.json", mirror)
+    assert code == 0, out[-3000:]
+    for p in stale:
+        assert not p.exists()
+        assert f"removing {p.relative_to(wf)}, a temporary file left by an interrupted run" in out
+    assert '"sha256 as declared"' in (wf / "data" / "raw" / CGET[0] / "MANIFEST.json").read_text()
