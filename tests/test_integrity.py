@@ -314,3 +314,46 @@ def test_stale_temporary_files_of_a_killed_run_go_at_the_next_start(repo_root: P
         assert not p.exists()
         assert f"removing {p.relative_to(wf)}, a temporary file left by an interrupted run" in out
     assert '"sha256 as declared"' in (wf / "data" / "raw" / CGET[0] / "MANIFEST.json").read_text()
+
+
+# -- key totals and 7z archives (verify_file on its own) ----------------------------------------------------
+
+
+def test_a_changed_population_fails_the_declared_total(repo_root: Path, mirror: Path, tmp_path: Path) -> None:
+    import dataclasses
+
+    from coworking_geo.integrity import verify_file
+    from coworking_geo.sources import load_sources
+
+    spec = load_sources(repo_root / "config" / "sources.yaml")["insee_grille_densite"].files[0]
+    assert dict(spec.totals) == {"PMUN21": 67664570}
+    unchecked = dataclasses.replace(spec, sha256=None, size=None)  # as for a download converted from the xlsx
+    grid = tmp_path / spec.name
+    lines = (mirror / "insee_grille_densite" / spec.name).read_bytes().splitlines(keepends=True)
+    paris = next(i for i, line in enumerate(lines) if line.startswith(b"75056,"))
+    fields = lines[paris].split(b",")
+    pmun = lines[0].split(b",").index(b"PMUN21")
+    fields[pmun] = str(int(fields[pmun]) + 1000).encode()
+    lines[paris] = b",".join(fields)  # Paris 1,000 inhabitants more: well-formed, same row count
+    grid.write_bytes(b"".join(lines))
+    with pytest.raises(InputFileError, match=r"column PMUN21 sums to 67665570 where sources.yaml expects 67664570"):
+        verify_file(grid, unchecked, str(grid))
+
+
+def test_a_7z_archive_cut_short_is_refused(tmp_path: Path) -> None:
+    import py7zr
+
+    from coworking_geo.integrity import verify_file
+    from coworking_geo.sources import SourceFile
+
+    archive = tmp_path / "ADMIN-EXPRESS-COG.7z"
+    with py7zr.SevenZipFile(archive, "w") as z:
+        z.writestr(CGET_TEXT, "COMMUNE.csv")
+    spec = SourceFile(name=archive.name, format="7z")
+    assert verify_file(archive, spec, archive.name) == ["7z directory read (1 members)"]
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    with pytest.raises(InputFileError, match="ADMIN-EXPRESS-COG.7z: not a complete 7z archive"):
+        verify_file(archive, spec, archive.name)
+
+
+CGET_TEXT = ("ID,NOM\n" + "".join(f"{i},Lieu {i}\n" for i in range(5000))).encode()

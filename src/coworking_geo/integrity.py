@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from coworking_geo.errors import InputFileError
-from coworking_geo.io import check_csv_text, decode_csv, sniff_separator
+from coworking_geo.io import check_csv_text, decode_csv, parse_decimal, read_csv_text, sniff_separator
 from coworking_geo.sources import SourceFile
 
 CHUNK = 1 << 20
@@ -71,7 +71,34 @@ def verify_file(path: Path, spec: SourceFile, shown: str, *, fmt: str | None = N
             expected = f"{low}" if low == high else f"between {low} and {high}"
             raise InputFileError(shown, f"{n} records where sources.yaml expects {expected}")
         done.append(f"{n} records, expected {low}" + ("" if low == high else f"-{high}"))
+    if count and spec.totals:
+        got_totals = _column_totals(path, shown, fmt, spec)
+        for column, expected_total in spec.totals:
+            if got_totals[column] != expected_total:
+                raise InputFileError(shown, f"column {column} sums to {got_totals[column]} "
+                                            f"where sources.yaml expects {expected_total}")
+            done.append(f"{column} sums to {expected_total} as declared")
     return done
+
+
+def _column_totals(path: Path, shown: str, fmt: str, spec: SourceFile) -> dict[str, int]:
+    """Sums (rounded to integers) of the ``totals`` columns of a CSV or of a GeoPackage's first feature layer."""
+    columns = [c for c, _ in spec.totals]
+    if fmt == "csv":
+        df, _ = read_csv_text(path, required=columns, skiprows=spec.skip_lines)
+        return {c: int(round(parse_decimal(df[c]).sum())) for c in columns}
+    if fmt == "gpkg":
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            layer = con.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'features' "
+                                "ORDER BY table_name").fetchone()[0]
+            sums = con.execute("SELECT " + ", ".join(f'TOTAL("{c}")' for c in columns) + f' FROM "{layer}"').fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise InputFileError(shown, f"cannot sum columns {columns}: {exc}") from None
+        finally:
+            con.close()
+        return {c: int(round(v)) for c, v in zip(columns, sums, strict=True)}
+    raise InputFileError(shown, f"totals are checked for csv and gpkg files, not {fmt}")
 
 
 def _not_html(path: Path, shown: str, fmt: str) -> None:
@@ -109,6 +136,8 @@ def _structure(path: Path, shown: str, fmt: str, skip_lines: int) -> tuple[int |
         return _zip(path, shown, fmt)
     if fmt == "gpkg":
         return _gpkg(path, shown)
+    if fmt == "7z":
+        return _sevenzip(path, shown)
     if fmt in ("tif", "tiff"):
         return _raster(path, shown)
     return None, ""
@@ -178,6 +207,18 @@ def _gpkg(path: Path, shown: str) -> tuple[int | None, str]:
     except sqlite3.DatabaseError as exc:
         raise InputFileError(shown, f"GeoPackage is damaged: {exc}") from None
     return n, f"SQLite integrity ok; layer {layers[0]!r}"
+
+
+def _sevenzip(path: Path, shown: str) -> tuple[int | None, str]:
+    """A 7z archive keeps its directory at the end: a copy cut short has none."""
+    import py7zr
+
+    try:
+        with py7zr.SevenZipFile(path) as z:
+            names = z.getnames()
+    except (py7zr.exceptions.ArchiveError, EOFError, OSError, ValueError) as exc:
+        raise InputFileError(shown, f"not a complete 7z archive (cut short?): {exc}") from None
+    return None, f"7z directory read ({len(names)} members)"
 
 
 def _raster(path: Path, shown: str) -> tuple[int | None, str]:

@@ -23,7 +23,8 @@ class SourceFile:
     ``sha256`` and ``size`` (bytes) are those of the file as it lies in ``data/raw/``
     (and in the mirror); ``rows`` is the (min, max) number of records a reader must
     find in it: data rows of a CSV (after ``skip_lines`` title lines), features of a
-    GeoJSON or GeoPackage layer, items of a JSON list. See docs/integrity.md.
+    GeoJSON or GeoPackage layer, items of a JSON list; ``totals`` are exact sums
+    of numeric columns (CSV, GeoPackage), e.g. the population. See docs/integrity.md.
     """
 
     name: str
@@ -35,6 +36,7 @@ class SourceFile:
     size: int | None = None
     rows: tuple[int, int] | None = None
     skip_lines: int = 0
+    totals: tuple[tuple[str, int], ...] = ()
     convert_from: str | None = None
     compress_download: str | None = None
 
@@ -65,7 +67,9 @@ def load_sources(path: str | os.PathLike[str]) -> dict[str, Source]:
     data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     out: dict[str, Source] = {}
     for sid, entry in data.items():
-        files = tuple(SourceFile(**{**f, "rows": _row_range(path, sid, f.get("rows"))}) for f in entry.get("files", []))
+        files = tuple(SourceFile(**{**f, "rows": _row_range(path, sid, f.get("rows")),
+                                    "totals": tuple((str(k), int(v)) for k, v in (f.get("totals") or {}).items())})
+                      for f in entry.get("files", []))
         if not files:
             raise ConfigError(f"{path}: source '{sid}' lists no files")
         out[sid] = Source(
