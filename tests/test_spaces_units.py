@@ -120,8 +120,9 @@ def test_generic_csv_with_mapping(tmp_path):
     ("", "utf-8", "the file is empty"),
     (CGET_HEADER.replace(",", ":") + "\n1:a\n", "utf-8", "separator"),
     ("ID,NOM_TL,LAT,LONG\n1,a,48.4,0.1\n", "utf-8", "missing required column(s) ['INSEECOM']"),
-    (CGET_HEADER + "\n" + "\n".join(cget_line(i, "CafÃ© Ã©tÃ©", "61001", "48.4", "0.1") for i in range(10)),
+    (CGET_HEADER + "\n" + "\n".join(cget_line(i, "CafÃ© Ã©tÃ©", "61001", "48.4", "0.1") for i in range(10)) + "\n",
      "utf-8", "mis-encoded"),
+    (CGET_HEADER + "\n" + cget_line(1, "Le Lieu", "61001", "48.4", "0.1"), "utf-8", "line 2: the last line has no end"),
 ])
 def test_bad_files_give_one_clear_error(tmp_path, content, encoding, problem):
     f = write(tmp_path / "bad.csv", content, encoding)

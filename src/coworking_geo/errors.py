@@ -16,7 +16,7 @@ class InputFileError(CoworkingGeoError):
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = Path(path)
         self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        super().__init__(f"{os.fspath(path)}: {problem}")
 
 
 class RetrieveError(CoworkingGeoError):

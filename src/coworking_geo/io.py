@@ -21,6 +21,8 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from coworking_geo.errors import InputFileError
@@ -132,6 +134,68 @@ def _zip_member(path: Path) -> bytes:
         return z.read(max(members, key=lambda m: m.file_size))
 
 
+def sniff_separator(header_line: str) -> str:
+    """The separator of a CSV header line: ``;``, ``,``, tab or ``|`` (``,`` when unclear)."""
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters=";,\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def check_csv_text(path: str | os.PathLike[str], text: str, sep: str, skiprows: int = 0) -> int:
+    """Check that ``text`` (the decoded file at ``path``) is well-formed CSV; return its number of data rows.
+
+    The check uses pyarrow's CSV parser, which, unlike pandas', rejects rows with
+    too few fields as well as too many. Raises :class:`InputFileError` naming the
+    file, the line and the problem for: a last line without its end of line (a
+    file cut short), a row whose field count differs from the header's (an
+    unbalanced quote merges rows; a cut row is short) and a quote left open at
+    the end of the file. Quoted fields may hold line breaks.
+    """
+    if text and not text.endswith(("\n", "\r")):
+        last = text.count("\n") + 1
+        raise InputFileError(path, f"line {last}: the last line has no end of line (the file is cut short?): "
+                                f"{text[-80:].splitlines()[-1]!r}")
+    lines = text.splitlines()
+    if len(lines) <= skiprows:
+        raise InputFileError(path, f"the file has {len(lines)} lines, fewer than the {skiprows} title lines expected")
+    n_fields = len(next(csv.reader([lines[skiprows]], delimiter=sep)))
+    names = [f"f{i}" for i in range(n_fields)]
+    bad: list[Any] = []
+
+    def on_bad_row(row: Any) -> str:
+        bad.append(row)
+        return "error"
+
+    body = text.split("\n", skiprows + 1)[-1] if skiprows + 1 <= text.count("\n") else ""
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_bad_row),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}),
+        )
+    except pa.ArrowInvalid as exc:
+        if bad:
+            row = bad[0]
+            where = body.find(row.text) if row.text else -1
+            line = skiprows + 2 + body.count("\n", 0, where) if where >= 0 else None
+            at = f"line {line}" if line else "a row"
+            raise InputFileError(path, f"{at}: {row.actual_columns} fields where the header has {row.expected_columns} "
+                                    f"(an unbalanced quote or a row cut short): {row.text[:80]!r}") from None
+        raise InputFileError(path, f"not well-formed '{sep}'-separated text: {exc}") from None
+    return int(table.num_rows)
+
+
+def decode_csv(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """The decoded text of a CSV file (or of a zip's largest ``.csv`` member) and its encoding."""
+    p = Path(path)
+    raw = read_nonempty_bytes(p)
+    if zipfile.is_zipfile(p):
+        raw = _zip_member(p)
+    return _decode(raw)
+
+
 def read_csv_text(
     path: str | os.PathLike[str],
     required: Sequence[str] = (),
@@ -148,23 +212,20 @@ def read_csv_text(
     commune codes keep their leading zeros. Returns the frame and a dict saying
     which encoding and separator were found.
 
-    Raises :class:`InputFileError` naming the file for an empty file, a missing
-    required column, or a separator that leaves a single column.
+    The text is first checked strictly (:func:`check_csv_text`): a stray quote,
+    a row with the wrong number of fields or a file cut short is an error, never
+    merged or padded rows. Raises :class:`InputFileError` naming the file for
+    those, an empty file, a missing required column, or a separator that leaves
+    a single column.
     """
     p = Path(path)
-    raw = read_nonempty_bytes(p)
-    if zipfile.is_zipfile(p):
-        raw = _zip_member(p)
-    text, encoding = _decode(raw)
+    text, encoding = decode_csv(p)
     lines = text.splitlines()
     if len(lines) <= skiprows:
         raise InputFileError(p, f"the file has {len(lines)} lines, fewer than the {skiprows} title lines expected")
-    header_line = lines[skiprows]
     if sep is None:
-        try:
-            sep = csv.Sniffer().sniff(header_line, delimiters=";,\t|").delimiter
-        except csv.Error:
-            sep = ","
+        sep = sniff_separator(lines[skiprows])
+    check_csv_text(p, text, sep, skiprows)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skiprows, dtype=dtype,
                          keep_default_na=False, na_values=[""])

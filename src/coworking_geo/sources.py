@@ -18,7 +18,14 @@ DEMO_NOTE = "synthetic demo data"
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file of a source: its name in ``data/raw/{source_id}/`` and how to fetch it."""
+    """One file of a source: its name in ``data/raw/{source_id}/``, how to fetch it and how to verify it.
+
+    ``sha256`` and ``size`` (bytes) are those of the file as it lies in ``data/raw/``
+    (and in the mirror); ``rows`` is the (min, max) number of records a reader must
+    find in it: data rows of a CSV (after ``skip_lines`` title lines), features of a
+    GeoJSON or GeoPackage layer, items of a JSON list; ``totals`` are exact sums
+    of numeric columns (CSV, GeoPackage), e.g. the population. See docs/integrity.md.
+    """
 
     name: str
     url: str | None = None
@@ -26,6 +33,10 @@ class SourceFile:
     mirror_only: bool = False
     min_bytes: int = 0
     sha256: str | None = None
+    size: int | None = None
+    rows: tuple[int, int] | None = None
+    skip_lines: int = 0
+    totals: tuple[tuple[str, int], ...] = ()
     convert_from: str | None = None
     compress_download: str | None = None
     convert: str | None = None            # converter of coworking_geo.official: official layout -> mirror layout
@@ -58,7 +69,9 @@ def load_sources(path: str | os.PathLike[str]) -> dict[str, Source]:
     data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     out: dict[str, Source] = {}
     for sid, entry in data.items():
-        files = tuple(SourceFile(**f) for f in entry.get("files", []))
+        files = tuple(SourceFile(**{**f, "rows": _row_range(path, sid, f.get("rows")),
+                                    "totals": tuple((str(k), int(v)) for k, v in (f.get("totals") or {}).items())})
+                      for f in entry.get("files", []))
         if not files:
             raise ConfigError(f"{path}: source '{sid}' lists no files")
         out[sid] = Source(
@@ -68,6 +81,17 @@ def load_sources(path: str | os.PathLike[str]) -> dict[str, Source]:
             alternative_urls=tuple(entry.get("alternative_urls", [])),
         )
     return out
+
+
+def _row_range(path: str | os.PathLike[str], sid: str, value: Any) -> tuple[int, int] | None:
+    """``rows:`` of a file in sources.yaml: an exact count or a ``[min, max]`` pair."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return (value, value)
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value) and value[0] <= value[1]:
+        return (value[0], value[1])
+    raise ConfigError(f"{path}: source '{sid}': rows must be a count or [min, max], got {value!r}")
 
 
 def provenance(sources: dict[str, Source], ids: list[str], territory: str, title: str = "") -> dict[str, Any]:
