@@ -192,12 +192,13 @@ def test_damaged_file_already_in_data_raw_stops_the_reader(repo_root: Path, mirr
 def test_mirror_lacking_mirror_only_files_fails_once_naming_them_all(repo_root: Path, mirror: Path,
                                                                     tmp_path: Path) -> None:
     wf = _workflow(repo_root, tmp_path / "wf")
-    fake = _mirror(mirror, tmp_path / "mirror", {CGET: None, AAV: None})
-    code, out = _run(wf, SPACES, fake)
+    rural, central = ("anct_typologies_communes", "ruralite.csv"), ("anct_typologies_communes", "centralite.csv")
+    fake = _mirror(mirror, tmp_path / "mirror", {rural: None, central: None})
+    code, out = _run(wf, COMMUNES, fake)
     assert code != 0
     assert "2 raw file(s) cannot be retrieved, so the run stops before any job" in out
-    assert f"{fake / CGET[0] / CGET[1]} is not in the mirror" in out
-    assert f"{fake / AAV[0] / AAV[1]} is not in the mirror" in out
+    assert f"{fake / rural[0] / rural[1]} is not in the mirror" in out
+    assert f"{fake / central[0] / central[1]} is not in the mirror" in out
     assert out.count("cannot be retrieved") == 1
     assert "Error in rule" not in out  # no job ran
 

@@ -207,7 +207,8 @@ def _download_verified(source: Source, spec: SourceFile, dest: Path, target: Pat
     finally:
         if not spec.convert:
             staging.unlink(missing_ok=True)
-    return url, [f"download: {spec.convert or _download_format(spec)} read", *checks]
+    done = f"download: converted by '{spec.convert}'" if spec.convert else f"download: {_download_format(spec)} structure ok"
+    return url, [done, *checks]
 
 
 def retrieve_file(source: Source, spec: SourceFile, dest: Path, mirror: Path | None,

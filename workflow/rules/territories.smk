@@ -68,7 +68,8 @@ rule territories_communes:
         acv=raw("anct_action_coeur_de_ville"),
         pvd=raw("anct_petites_villes_de_demain"),
         va=raw("anct_villages_avenir"),
-        ruralite=[] if TERRITORY.is_demo else raw("anct_typologies_communes", "ruralite.csv"),
+        # ANCT's rural typology has no official download in this layout: compared with offline only
+        ruralite=[] if TERRITORY.is_demo or DATA_MODE == "online" else raw("anct_typologies_communes", "ruralite.csv"),
     output:
         communes=f"{PROC}/communes.parquet",
         official=f"{RES}/tables/territory_class_vs_official.csv",
