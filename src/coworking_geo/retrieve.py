@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import zipfile
 import time
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,11 @@ def _convert(downloaded: Path, spec: SourceFile, target: Path) -> None:
     if spec.convert_from == "xlsx":
         df = pd.read_excel(downloaded, sheet_name=0, skiprows=4, dtype=str)
         write_csv(df, target)
+    elif spec.convert_from == "zip":  # the official zip holds the file under its own name
+        with zipfile.ZipFile(downloaded) as z, z.open(spec.name) as src, atomic_path(target) as tmp, \
+                open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        downloaded.unlink(missing_ok=True)
     elif spec.compress_download == "gzip":
         with atomic_path(target) as tmp, downloaded.open("rb") as src, gzip.open(tmp, "wb") as dst:
             shutil.copyfileobj(src, dst)
