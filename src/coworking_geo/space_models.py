@@ -245,10 +245,13 @@ def reject_territory_features(X: pd.DataFrame, territory_class: pd.Series,
                               max_eta2: float = MAX_CLASS_ETA2) -> tuple[pd.DataFrame, pd.Series]:
     """``X`` without the features that restate the territory class (η² ≥ ``max_eta2``), and the η² of each.
 
-    Raises ConfigError when every feature would be rejected.
+    Only features that describe the surroundings (market and any other group) can
+    be rejected: what a place does (activity, labels) is never the territory, even
+    where the two go together. Raises ConfigError when every feature would be rejected.
     """
     eta = territory_association(X, territory_class)
-    bad = eta.index[eta >= max_eta2].tolist()
+    groups = feature_groups(X.columns)
+    bad = [c for c in eta.index if eta[c] >= max_eta2 and groups[c] not in ("activity", "labels")]
     for c in bad:
         LOG.warning("feature %s rejected: it restates the territory class (eta2 %.2f >= %.2f)", c, eta[c], max_eta2)
     if len(bad) == X.shape[1]:
@@ -536,8 +539,8 @@ def fit_models(feats: pd.DataFrame, context: pd.DataFrame | None = None, *, clus
         X = model_features(feats, min_coverage)
         X, eta = reject_territory_features(X, feats["territory_class"], max_eta2)
         for c, v in eta.items():
-            checks.append({"check": f"eta2:{c}", "value": float(v), "threshold": max_eta2, "passed": v < max_eta2,
-                           "note": "rejected" if v >= max_eta2 else "kept"})
+            checks.append({"check": f"eta2:{c}", "value": float(v), "threshold": max_eta2, "passed": c in X.columns,
+                           "note": "kept" if c in X.columns else "rejected"})
         res = cluster(X, weights=group_weights(X.columns), **cluster_kwargs)
         ari = collapse_checks(res.labels, feats)
         market = [c for c in X.columns if c in MARKET_FEATURES]

@@ -93,6 +93,7 @@ def read_filosofi(path: str, crosswalk: pd.DataFrame) -> pd.DataFrame:
     res = pd.concat([own[["insee_code", "median_income", "poverty_rate"]], merged], ignore_index=True)
     LOG.info("filosofi: %d communes, median income known for %d, poverty rate for %d", len(res),
              int(res["median_income"].notna().sum()), int(res["poverty_rate"].notna().sum()))
+    res[["median_income", "poverty_rate"]] = res[["median_income", "poverty_rate"]].astype("float64")
     return res.sort_values("insee_code", kind="mergesort").reset_index(drop=True)
 
 
@@ -158,7 +159,7 @@ def profile_features(table: pd.DataFrame, unit: str = "commune") -> pd.DataFrame
     out["access_2sfca"] = df["access_2sfca"]
     out["median_income"] = df["median_income"]
     out["poverty_rate"] = df["poverty_rate"]
-    return out
+    return out.apply(pd.to_numeric, errors="coerce").astype("float64")
 
 
 def spatial_labels(features_scaled: pd.DataFrame, points: pd.DataFrame, k: int, n_neighbors: int = 8) -> pd.Series:
