@@ -399,7 +399,7 @@ def model_fit_by_class(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
     n = int(tab.to_numpy().sum())
     names = assignments.drop_duplicates("model_id").set_index("model_id")["model_name"]
     if tab.shape[0] > 1 and tab.shape[1] > 1:
-        chi2, p, dof, _ = chi2_contingency(tab.to_numpy())
+        chi2, p, dof, _ = chi2_contingency(tab.to_numpy(), correction=False)
         v = float(np.sqrt(chi2 / n / (min(tab.shape) - 1)))
     else:
         chi2, p, dof, v = np.nan, np.nan, 0, np.nan
