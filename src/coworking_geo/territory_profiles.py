@@ -69,12 +69,12 @@ def read_filosofi(path: str, crosswalk: pd.DataFrame) -> pd.DataFrame:
 
     df, _ = read_csv_text(path, required=["CODGEO", "MED19", "TP6019"])
     raw = df["CODGEO"].astype("string").str.strip()
-    out = pd.DataFrame({"code": raw,
-                        "median_income": pd.to_numeric(df["MED19"].astype("string").str.replace(",", "."),
-                                                       errors="coerce"),
-                        "poverty_rate": pd.to_numeric(df["TP6019"].astype("string").str.replace(",", "."),
-                                                      errors="coerce"),
-                        "weight": pd.to_numeric(df.get("NBPERSMENFISC19"), errors="coerce")})
+    def num(col: str) -> np.ndarray:
+        v = pd.to_numeric(df[col].astype("string").str.replace(",", "."), errors="coerce")
+        return v.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+    out = pd.DataFrame({"code": raw, "median_income": num("MED19"), "poverty_rate": num("TP6019"),
+                        "weight": num("NBPERSMENFISC19") if "NBPERSMENFISC19" in df else np.nan})
     out["insee_code"] = resolve_codes(raw, crosswalk)["insee_code"].to_numpy()
     n_lost = int(out["insee_code"].isna().sum())
     if n_lost:

@@ -72,7 +72,7 @@ def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departe
     ``point_sets`` are (legend title, points GeoDataFrame with a ``colour`` column, legend items).
     """
     frame, base, epsg, paths = _base(communes)
-    colours = base["insee_code"].map(layer.colours).fillna("#f3f3f3").tolist()
+    colours = base["insee_code"].map(layer.colours).astype(object).fillna("#f3f3f3").tolist()
     fig, ax = plt.subplots(figsize=(10, 10.5))
     ax.add_collection(PathCollection(paths, facecolors=colours, edgecolors="none", linewidths=0))
     ax.autoscale_view()
