@@ -35,14 +35,13 @@ def write_filosofi(terr: DemoTerritory, root: Path, rng: np.random.Generator) ->
     c = terr.communes
     rows = []
     former = terr.former[terr.former["year"] > 2021] if len(terr.former) else terr.former
-    units = []
-    for code, r in c.iterrows():
-        parts = former[former["parent"] == code] if len(former) else former
-        if len(parts):
-            for f in parts.itertuples():
-                units.append((f.old_code, int(f.population), int(r["dens"])))
-        else:
-            units.append((code, int(r["pop2021"]), int(r["dens"])))
+    parents = set(former["parent"]) if len(former) else set()
+    dens_of = dict(zip(c.index, c["dens"].astype(int), strict=True))
+    units = [(code, int(pop), dens_of[code]) for code, pop in zip(c.index, c["pop2021"], strict=True)
+             if code not in parents]
+    if len(former):
+        units += [(o, int(pop), dens_of[par]) for o, pop, par in
+                  zip(former["old_code"], former["population"], former["parent"], strict=True)]
     for code, pop, dens in sorted(units):
         persons = int(round(pop * 0.97))
         hh = int(round(persons / 2.2))
