@@ -548,7 +548,8 @@ def fit_models(feats: pd.DataFrame, context: pd.DataFrame | None = None, *, clus
         checks.append({"check": "market_features", "value": float(len(market)), "threshold": np.nan,
                        "passed": not collapsed,
                        "note": (f"dropped: with them ARI class {ari['ari_territory_class']:.3f}, class x type "
-                                f"{ari['ari_class_x_type']:.3f}") if collapsed and market else "kept"})
+                                f"{ari['ari_class_x_type']:.3f}") if collapsed and market else
+                       "kept" if market else "none left (rejected or too sparse)"})
         if collapsed and market:
             LOG.warning("models collapse onto the territory class with the market features (%s): refitted without",
                         ari)

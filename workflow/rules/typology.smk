@@ -181,6 +181,7 @@ if CENSUS is not None:
             k_max=TYPO["k_max"],
             seed=TYPO["seed"],
             bootstrap=TYPO["bootstrap"],
+            stability_threshold=TYPO.get("stability_threshold", 0.8),
             min_feature_coverage=TYPO["min_feature_coverage"],
             silhouette_sample=TYPO["silhouette_sample"],
             bootstrap_max_points=TYPO["bootstrap_max_points"],
