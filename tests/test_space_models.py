@@ -11,6 +11,8 @@ from shapely.geometry import box
 from coworking_geo.clustering import cluster
 from coworking_geo.economic_models import (
     economic_features,
+    economic_group,
+    economic_weights,
     link_spaces,
     name_economic_models,
     read_census,
@@ -203,6 +205,9 @@ def test_census_economic_features_and_models(tmp_path) -> None:
     assert feats.loc["TL0000", "flag=TYPE_ACT_NUMER"] == 1.0 and feats.loc["TL0039", "flag=TYPE_ACT_NUMER"] == 0.0
     assert np.isnan(feats.loc["TL0039", "flag=EQPT_NUM"])  # empty = unknown, not "no"
     assert feats.loc["TL0000", "years_open"] == 12 and feats.loc["TL0039", "years_open"] == 6
+    w = economic_weights(feats.columns, groups)  # 6 groups weigh the same whatever their number of columns
+    by_group = pd.Series(w).groupby(lambda c: economic_group(c)).sum()
+    assert len(by_group) == 6 and by_group.round(12).eq(round(1 / 6, 12)).all()
     spaces = pd.DataFrame({"space_id": ["A1", "A2"], "source": "france_tierslieux_2026", "source_id": ["TL0000", "TL0001"]})
     linked = link_spaces(feats, spaces, "france_tierslieux_2026")
     assert linked.index[:3].tolist() == ["A1", "A2", "france_tierslieux_2026:TL0002"]
