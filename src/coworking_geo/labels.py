@@ -71,6 +71,8 @@ COLUMNS_FR: dict[str, str] = {
     "mean_share_outside": "Part travaillant hors commune (moyenne)", "mean_density_level": "Niveau de densité (moyen, 1–7)",
     "chosen_k": "Nombre de groupes retenu", "k_reason": "Choix du nombre de groupes",
     "description": "En une phrase", "share_fabrique": "Part Fabriques de territoire",
+    "share_atelier": "Part atelier partagé", "share_nourricier": "Part nourricier", "share_culturel": "Part culturel",
+    "share_numerique": "Part médiation numérique", "share_autre": "Part autre activité",
     "share_manufacture": "Part Manufactures de proximité", "median_pop_around": "Population alentour (médiane)",
     "n_spaces_territory": "Lieux du territoire", "n_places": "Lieux", "class_share": "Part dans l'ensemble des lieux",
     "expected": "Attendu", "lift": "Rapport observé / attendu", "fisher_p": "p (Fisher)", "chi2": "khi²",
@@ -114,7 +116,7 @@ def column_fr(col: str) -> str:
     if col in COLUMNS_FR:
         return COLUMNS_FR[col]
     if col.startswith("z_"):
-        return f"Écart réduit : {column_fr(col[2:])}"
+        return f"Écart réduit : {FEATURES_FR.get(col[2:]) or column_fr(col[2:])}"
     if col.startswith("fix_"):
         return "Correction : " + col[4:].replace("_", " ")
     return col.replace("_", " ")
