@@ -128,7 +128,8 @@ def commune_table(communes: pd.DataFrame, indicators: pd.DataFrame, spaces: pd.D
 
 
 def profile_features(table: pd.DataFrame, unit: str = "commune") -> pd.DataFrame:
-    """Feature frame (raw units) indexed by insee_code, or by epci_code when ``unit='epci'``."""
+    """Feature frame (raw units) indexed by insee_code, or by epci_code when ``unit='epci'``; the income columns
+    only where some value is known."""
     df = table.copy()
     for c in ("long_commuters", "employed_residents", "access_2sfca", "median_income", "poverty_rate"):
         if c not in df:
@@ -159,7 +160,9 @@ def profile_features(table: pd.DataFrame, unit: str = "commune") -> pd.DataFrame
     out["access_2sfca"] = df["access_2sfca"]
     out["median_income"] = df["median_income"]
     out["poverty_rate"] = df["poverty_rate"]
-    return out.apply(pd.to_numeric, errors="coerce").astype("float64")
+    out = out.apply(pd.to_numeric, errors="coerce").astype("float64")
+    # without the income source (or outside its coverage) the income columns are left out
+    return out.drop(columns=[c for c in ("median_income", "poverty_rate") if out[c].isna().all()])
 
 
 def spatial_labels(features_scaled: pd.DataFrame, points: pd.DataFrame, k: int, n_neighbors: int = 8) -> pd.Series:
@@ -196,8 +199,8 @@ def name_profiles(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame
                "mean_fibre_share": float(g["fibre_share"].mean()),
                "median_dist_nearest_space_km": float(np.expm1(g["log_dist_nearest_space"]).median()),
                "mean_access_2sfca": float(g["access_2sfca"].mean()),
-               "mean_median_income": float(g["median_income"].mean()),
-               "mean_poverty_rate": float(g["poverty_rate"].mean())}
+               "mean_median_income": float(g["median_income"].mean()) if "median_income" in g else np.nan,
+               "mean_poverty_rate": float(g["poverty_rate"].mean()) if "poverty_rate" in g else np.nan}
         for c, v in center.items():
             row[f"z_{c}"] = float(v)
         rows.append(row)
