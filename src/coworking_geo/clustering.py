@@ -247,13 +247,13 @@ def choose_k(scores: pd.DataFrame, threshold: float = STABLE_ARI) -> tuple[int, 
     stab = scores["stability"] if "stability" in scores else nan
     jac = scores["cluster_jaccard"] if "cluster_jaccard" in scores else nan
     if stab.notna().any():
-        both = np.fmin(stab, jac.fillna(stab))
+        both = pd.Series(np.fmin(stab.to_numpy(float), jac.fillna(stab).to_numpy(float)), index=scores.index)
         ok = scores[both >= threshold]
         if len(ok):
             k = int(ok["k"].max())
             why = f"largest k with bootstrap stability >= {threshold:.2f} (ARI and worst-cluster Jaccard)"
         else:
-            k = int(scores.loc[both.idxmax(), "k"])
+            k = int(scores["k"].to_numpy()[int(np.nanargmax(both.to_numpy()))])
             why = f"no k reaches bootstrap stability {threshold:.2f}: most stable k"
         ari = float(stab[scores["k"].eq(k)].iloc[0])
     elif best:
@@ -273,10 +273,12 @@ def choose_k(scores: pd.DataFrame, threshold: float = STABLE_ARI) -> tuple[int, 
 
 def best_k_by_score(scores: pd.DataFrame) -> dict[str, int]:
     """Each available criterion's own best k (silhouette, Calinski-Harabasz, Davies-Bouldin, BIC)."""
-    out = {}
+    out: dict[str, int] = {}
+    ks = scores["k"].to_numpy()
     for c, larger in CRITERIA.items():
         if c in scores and scores[c].notna().any():
-            out[c] = int(scores.loc[scores[c].idxmax() if larger else scores[c].idxmin(), "k"])
+            v = scores[c].to_numpy(float)
+            out[c] = int(ks[int(np.nanargmax(v) if larger else np.nanargmin(v))])
     return out
 
 

@@ -25,6 +25,7 @@ to the territory class (correlation ratio η² ≥ ``MAX_CLASS_ETA2``) is reject
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -314,7 +315,8 @@ def name_models(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame:
     df = num.assign(model_id=labels.to_numpy() + 1)
     type_cols = [c for c in num.columns if c.startswith("type_")]
     rows = []
-    for mid, g in df.groupby("model_id", sort=True):
+    for key, g in df.groupby("model_id", sort=True):
+        mid = int(cast(int, key))
         shares = {c[5:]: float(g[c].mean()) for c in type_cols}
         dom = [t for t, v in sorted(shares.items(), key=lambda kv: -kv[1]) if v >= TYPE_DOMINANCE]
         if len(dom) > 1:
@@ -419,29 +421,37 @@ def model_fit_by_class(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
     return out
 
 
-def _fr(x: float, nd: int = 1) -> str:
-    return f"{x:.{nd}f}".replace(".", ",")
+def _fr(x: Any, nd: int = 1) -> str:
+    return f"{float(x):.{nd}f}".replace(".", ",")
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in rec.items()} for rec in df.to_dict("records")]
+
+
+def _class_fr(code: Any) -> str:
+    return TERRITORY_CLASS_FR.get(str(code), str(code)).lower()
 
 
 def fit_sentences(fit: pd.DataFrame, alpha: float = 0.05) -> list[str]:
     """French sentences of the fit table: for each model, the classes where it is significantly over-represented
     (Fisher p < ``alpha``, lift > 1, at least ``MIN_CELL`` places), then the overall test and the limits."""
-    out = []
+    out: list[str] = []
     if fit.empty:
         return out
-    for mid, g in fit.groupby("model_id", sort=True):
+    for _, g in fit.groupby("model_id", sort=True):
         name = str(g["model_name"].iloc[0])
         over = g[(g["lift"] > 1) & (g["fisher_p"] < alpha) & (g["n_places"] >= MIN_CELL)].sort_values(
             "lift", ascending=False)
         if len(over):
-            parts = [f"{_fr(r.lift)} fois plus fréquents en {TERRITORY_CLASS_FR.get(r.territory_class, r.territory_class).lower()} "
-                     f"({int(r.n_places)} lieux, {_fr(100 * r.share, 0)} % du modèle contre "
-                     f"{_fr(100 * r.class_share, 0)} % de l’ensemble)" for r in over.itertuples()]
+            parts = [f"{_fr(r['lift'])} fois plus fréquents en {_class_fr(r['territory_class'])} "
+                     f"({int(r['n_places'])} lieux, {_fr(100 * r['share'], 0)} % du modèle contre "
+                     f"{_fr(100 * r['class_share'], 0)} % de l’ensemble)" for r in _records(over)]
             out.append(f"Les lieux du modèle « {name} » sont " + " ; ".join(parts) + ".")
         else:
             out.append(f"Les lieux du modèle « {name} » se répartissent entre les classes de territoire sans "
                        "écart significatif à l’ensemble des lieux.")
-    r = fit.iloc[0]
+    r = _records(fit.head(1))[0]
     if r["chi2_p"] == r["chi2_p"]:
         sig = "significative" if r["chi2_p"] < alpha else "non significative"
         pv = "p < 0,001" if r["chi2_p"] < 0.001 else f"p = {_fr(r['chi2_p'], 3)}"
@@ -458,27 +468,27 @@ def fit_sentences(fit: pd.DataFrame, alpha: float = 0.05) -> list[str]:
 def describe_models(prof: pd.DataFrame, fit: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.Series:
     """One French sentence per model (index model_id) for a non-statistician: what the places do, who is
     around, where they are over-represented."""
-    out = {}
-    for r in prof.itertuples():
-        shares = {c[6:]: getattr(r, c) for c in prof.columns if c.startswith("share_") and c[6:] in TYPE_WORDS}
+    out: dict[int, str] = {}
+    for r in _records(prof):
+        shares = {c[6:]: float(r[c]) for c in prof.columns if c.startswith("share_") and c[6:] in TYPE_WORDS}
         acts = [f"{_fr(100 * v, 0)} % de {TYPE_WORDS[t][1]}" for t, v in
                 sorted(shares.items(), key=lambda kv: -kv[1]) if v >= 0.1]
-        labs = [f"{_fr(100 * getattr(r, f'share_{k}'), 0)} % de lauréats {w}" for k, w in
+        labs = [f"{_fr(100 * r[f'share_{k}'], 0)} % de lauréats {w}" for k, w in
                 (("fabrique", "Fabrique de territoire"), ("manufacture", "Manufacture de proximité"))
-                if getattr(r, f"share_{k}", 0) >= 0.05]
-        s = f"{int(r.n_spaces)} lieux ({_fr(100 * r.share, 0)} %) : " + (", ".join(acts + labs) or
-                                                                          "sans activité déclarée dans le registre")
-        if r.median_pop_around == r.median_pop_around:
-            s += (f" ; en médiane {int(round(r.median_pop_around, -2)):,} habitants alentour".replace(",", " ")
-                  + f" et un autre lieu à {_fr(r.median_dist_other_space_km)} km")
+                if r.get(f"share_{k}", 0) >= 0.05]
+        s = f"{int(r['n_spaces'])} lieux ({_fr(100 * r['share'], 0)} %) : " + (", ".join(acts + labs) or
+                                                                                "sans activité déclarée dans le registre")
+        pop = float(r["median_pop_around"])
+        if pop == pop:
+            s += (f" ; en médiane {int(round(pop, -2)):,} habitants alentour".replace(",", " ")
+                  + f" et un autre lieu à {_fr(r['median_dist_other_space_km'])} km")
         if fit is not None and len(fit):
-            g = fit[(fit["model_id"] == r.model_id) & (fit["lift"] > 1) & (fit["fisher_p"] < alpha)
+            g = fit[(fit["model_id"] == r["model_id"]) & (fit["lift"] > 1) & (fit["fisher_p"] < alpha)
                     & (fit["n_places"] >= MIN_CELL)].sort_values("lift", ascending=False)
             if len(g):
-                top = g.iloc[0]
-                s += (f" ; surreprésentés en {TERRITORY_CLASS_FR.get(top.territory_class, top.territory_class).lower()}"
-                      f" ({_fr(top.lift)} fois la part attendue)")
-        out[int(r.model_id)] = s + "."
+                top = _records(g.head(1))[0]
+                s += f" ; surreprésentés en {_class_fr(top['territory_class'])} ({_fr(top['lift'])} fois la part attendue)"
+        out[int(r["model_id"])] = s + "."
     return pd.Series(out, name="description", dtype="string")
 
 
@@ -514,7 +524,7 @@ def fit_models(feats: pd.DataFrame, context: pd.DataFrame | None = None, *, clus
     models are national: fitted on every located place of the context table
     (:func:`national_features`) and the territory's places keep their national model.
     """
-    checks: list[dict] = []
+    checks: list[dict[str, Any]] = []
     if context is not None:
         nat = national_features(context, context_path)
         X = model_features(nat.drop(columns="in_territory"), min_coverage)
@@ -576,9 +586,9 @@ def fit_models(feats: pd.DataFrame, context: pd.DataFrame | None = None, *, clus
     prof["stability_ari"] = res.stability_ari
     prof["models_scope"] = scope
     prof["typology_unstable"] = res.unstable
-    for c in checks:
-        if c["check"] in ("ari_territory_class", "ari_class_x_type"):
-            prof[c["check"]] = c["value"]
+    for chk in checks:
+        if chk["check"] in ("ari_territory_class", "ari_class_x_type"):
+            prof[chk["check"]] = chk["value"]
     scores = res.scores.copy()
     scores["reason"] = scores["chosen"].map({True: res.reason, False: ""})
     stab = res.stability.copy()
