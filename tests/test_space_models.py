@@ -237,3 +237,18 @@ def test_space_models_ignore_row_order() -> None:
     r1 = cluster(model_features(f1), "gower", 2, 5, seed=3, n_bootstrap=0)
     r2 = cluster(model_features(f2).sample(frac=1.0, random_state=1), "gower", 2, 5, seed=3, n_bootstrap=0)
     pd.testing.assert_series_equal(r1.labels, r2.labels.reindex(r1.labels.index))
+
+
+def test_unstable_profiles_are_titled_instable_on_the_map() -> None:
+    from coworking_geo.atlas.themes import profiles_layer
+
+    communes = pd.DataFrame({"insee_code": ["01001", "01002", "01003"]})
+    prof = pd.DataFrame({"insee_code": ["01001", "01002", "01003"], "profile_id": [1, 2, 2],
+                         "profile_name": ["Communes peuplées (typologie instable)",
+                                          "Communes peu peuplées (typologie instable)"] + ["Communes peu peuplées "
+                                                                                           "(typologie instable)"]})
+    layer = profiles_layer(communes, prof)
+    assert layer.title == "Profils de territoires (typologie instable)"
+    assert all("instable" in item.label for item in layer.legend)
+    stable = prof.assign(profile_name=prof["profile_name"].str.replace(" (typologie instable)", "", regex=False))
+    assert profiles_layer(communes, stable).title == "Profils de territoires"
