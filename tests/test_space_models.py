@@ -252,3 +252,28 @@ def test_unstable_profiles_are_titled_instable_on_the_map() -> None:
     assert all("instable" in item.label for item in layer.legend)
     stable = prof.assign(profile_name=prof["profile_name"].str.replace(" (typologie instable)", "", regex=False))
     assert profiles_layer(communes, stable).title == "Profils de territoires"
+
+
+def test_census_fields_are_features_of_the_space_models(tmp_path) -> None:
+    """With the France Tiers-Lieux census configured, its fields join the place's features, one group each."""
+    communes, ind, _ = synthetic()
+    p1, p2 = census_fixture(tmp_path)
+    feats_c, _ = economic_features(read_census(str(p1), str(p2)), census_year=2026)
+    n = 40
+    spaces = pd.DataFrame({"space_id": [f"france_tierslieux_2026:TL{i:04d}" for i in range(n)],
+                           "source": "france_tierslieux_2026", "source_id": [f"TL{i:04d}" for i in range(n)],
+                           "insee_code": [f"{i % 10:02d}{(i // 10) * 3:03d}" for i in range(n)],
+                           "lon": [2.05 + 0.1 * ((i // 10) * 3) for i in range(n)],
+                           "lat": [47.05 + 0.1 * (i % 10) for i in range(n)],
+                           "types": np.where(np.arange(n) < 24, "fablab", "coworking")})
+    linked = link_spaces(feats_c, spaces, "france_tierslieux_2026")
+    f = space_features(spaces, with_employed(communes, ind), around_km=5, census=linked)
+    assert f.loc["france_tierslieux_2026:TL0000", "census:legal_form=Association"] == 1.0
+    X = model_features(f)
+    groups = feature_groups(X.columns)
+    assert groups["census:legal_form=Association"] == "census_legal_form"
+    assert groups["census:flag=TYPE_ACT_NUMER"] == "census_activity_flags" and groups["census:years_open"] == "census_age"
+    w = pd.Series(group_weights(X.columns)).groupby(groups).sum()
+    assert w.round(12).nunique() == 1  # every group, census ones included, weighs the same
+    kept, _ = reject_territory_features(X, f["territory_class"])
+    assert [c for c in X.columns if c.startswith("census:")] == [c for c in kept.columns if c.startswith("census:")]

@@ -13,7 +13,12 @@ k-medoids clustering (:func:`feature_groups`):
   collapse onto the territory class, :func:`collapse_checks`):
   ``log_pop_around`` and ``log_employed_around`` (log(1 + inhabitants / employed
   residents of the communes whose centroid lies within ``around_km`` km)) and
-  ``log_dist_other_space`` (log(1 + km) to the nearest other place).
+  ``log_dist_other_space`` (log(1 + km) to the nearest other place);
+- ``census_<group>`` (when the France Tiers-Lieux census is configured): its
+  activity, governance and economic fields (legal form, governance, activities,
+  opening, jobs, revenue mix; :mod:`coworking_geo.economic_models`), columns
+  ``census:<feature>``, one group per census group, kept where known for enough
+  places (``min_feature_coverage``).
 
 The territory class, density level, fibre or distance to a metropolis of the
 place's commune are never features: they describe the territory, which the
@@ -116,12 +121,15 @@ def _flag(series: pd.Series | None, n: int) -> np.ndarray:
 
 
 def space_features(spaces: pd.DataFrame, communes: pd.DataFrame, around_km: float = 10.0,
-                   spaces_path: str = "spaces.parquet", market: bool = True) -> pd.DataFrame:
+                   spaces_path: str = "spaces.parquet", market: bool = True,
+                   census: pd.DataFrame | None = None) -> pd.DataFrame:
     """Feature table indexed by space_id (raw units; see the module docstring), plus ``territory_class``
     and ``types`` (not features: what the models are crossed with).
 
     ``market=False`` leaves out the market features (e.g. when the communes around
-    are not all known). Raises InputFileError when spaces lack space_id, insee_code,
+    are not all known). ``census``: census features indexed by space_id
+    (:func:`coworking_geo.economic_models.link_spaces`), joined as ``census:<feature>``
+    (NA for places not in the census). Raises InputFileError when spaces lack space_id, insee_code,
     lon, lat or types.
     """
     need = ["space_id", "insee_code", "lon", "lat", "types"]
@@ -160,6 +168,10 @@ def space_features(spaces: pd.DataFrame, communes: pd.DataFrame, around_km: floa
         emp = meta["employed_residents"] if "employed_residents" in meta else pd.Series(np.nan, index=meta.index)
         feats["log_employed_around"] = np.log1p(sum_within_km(lon, lat, meta, emp, around_km))
         feats["log_dist_other_space"] = np.log1p(nearest_km(lon, lat, lon, lat, exclude_self=True))
+    if census is not None:
+        cen = census.add_prefix("census:").reindex(feats.index)
+        LOG.info("census features: %d of %d places are in the census", int(cen.notna().any(axis=1).sum()), len(cen))
+        feats = pd.concat([feats, cen.astype("float64")], axis=1)
     cls = sp[["insee_code"]].merge(com[["insee_code", "territory_class"]], on="insee_code", how="left")
     unmatched = int(cls["territory_class"].isna().sum())
     if unmatched:
@@ -205,10 +217,15 @@ def with_employed(communes: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFr
 
 
 def feature_groups(columns: list[str] | pd.Index) -> dict[str, str]:
-    """Group of each feature column: ``activity`` (type_*), ``labels`` (programme labels), ``market``, else ``other``."""
+    """Group of each feature column: ``activity`` (type_*), ``labels`` (programme labels), ``market``,
+    ``census_<group>`` (census:*), else ``other``."""
+    from coworking_geo.economic_models import economic_group
+
     out = {}
     for c in columns:
-        if c.startswith("type_"):
+        if c.startswith("census:"):
+            out[c] = "census_" + economic_group(c.removeprefix("census:"))
+        elif c.startswith("type_"):
             out[c] = "activity"
         elif c in LABEL_WORDS or c.startswith("label_"):
             out[c] = "labels"
@@ -246,13 +263,13 @@ def reject_territory_features(X: pd.DataFrame, territory_class: pd.Series,
                               max_eta2: float = MAX_CLASS_ETA2) -> tuple[pd.DataFrame, pd.Series]:
     """``X`` without the features that restate the territory class (η² ≥ ``max_eta2``), and the η² of each.
 
-    Only features that describe the surroundings (market and any other group) can
-    be rejected: what a place does (activity, labels) is never the territory, even
-    where the two go together. Raises ConfigError when every feature would be rejected.
+    Only features that describe the surroundings (market and unknown groups) can
+    be rejected: what a place does (activity, labels, census fields) is never the
+    territory, even where the two go together. Raises ConfigError when every feature would be rejected.
     """
     eta = territory_association(X, territory_class)
     groups = feature_groups(X.columns)
-    bad = [c for c in eta.index if eta[c] >= max_eta2 and groups[c] not in ("activity", "labels")]
+    bad = [c for c in eta.index if eta[c] >= max_eta2 and groups[c] in ("market", "other")]
     for c in bad:
         LOG.warning("feature %s rejected: it restates the territory class (eta2 %.2f >= %.2f)", c, eta[c], max_eta2)
     if len(bad) == X.shape[1]:

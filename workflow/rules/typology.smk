@@ -43,6 +43,7 @@ rule typology_space_models:
         communes=f"{PROC}/communes.parquet",
         indicators=f"{PROC}/indicators.parquet",
         context=f"{PROC}/spaces_context.parquet",
+        census=raw_files(CENSUS["id"]) if CENSUS is not None else [],
     output:
         models=f"{PROC}/space_models.parquet",
         scores=f"{RES}/tables/space_model_scores.csv",
@@ -59,6 +60,8 @@ rule typology_space_models:
         seed=TYPO["seed"],
         bootstrap=TYPO["bootstrap"],
         k=TYPO.get("space_k"),
+        census_id=CENSUS["id"] if CENSUS is not None else "",
+        census_year=int("".join(ch for ch in CENSUS["id"] if ch.isdigit())[-4:] or 2023) if CENSUS is not None else 0,
         stability_threshold=TYPO.get("stability_threshold", 0.8),
         min_places=TYPO.get("min_places", 10),
         max_class_ari=TYPO.get("max_class_ari", 0.3),

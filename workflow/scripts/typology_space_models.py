@@ -1,5 +1,6 @@
 """Snakemake script: models of places from what they do, the choice of k, collapse checks and the fit by class."""
 
+from coworking_geo.economic_models import economic_features, link_spaces, read_census
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
 from coworking_geo.sources import load_sources, provenance
@@ -14,7 +15,13 @@ with snakemake_script(smk) as log:
     p = smk.params
     spaces = read_table(smk.input.spaces)
     communes = with_employed(read_table(smk.input.communes), read_table(smk.input.indicators))
-    feats = space_features(spaces, communes, around_km=p.around_km, spaces_path=smk.input.spaces)
+    census = None
+    if p.census_id:  # the France Tiers-Lieux census is configured: its fields are features too
+        files = list(smk.input.census)
+        raw, _ = economic_features(read_census(files[0], files[1] if len(files) > 1 else None), p.census_year,
+                                   path=files[0])
+        census = link_spaces(raw, spaces, p.census_id)
+    feats = space_features(spaces, communes, around_km=p.around_km, spaces_path=smk.input.spaces, census=census)
     out = fit_models(feats, read_table(smk.input.context) if len(feats) < p.min_places else None,
                      cluster_kwargs=dict(method=p.method, k_min=p.k_min, k_max=p.k_max, seed=p.seed,
                                          n_bootstrap=p.bootstrap, k=p.k, sample_size=p.silhouette_sample,
