@@ -15,8 +15,8 @@ import hashlib
 import json
 import os
 import shutil
-import zipfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
