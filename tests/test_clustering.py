@@ -79,17 +79,60 @@ def test_fixed_k_is_used_and_scores_are_kept() -> None:
     res = cluster(df, "kmeans", 2, 6, seed=1, n_bootstrap=0, k=3)
     assert res.k == 3 and res.labels.nunique() == 3
     assert len(res.scores) == 5
-    assert res.reason.startswith("k=3 fixed by configuration") and "k=4 has the best mean rank" in res.reason
+    assert res.reason.startswith("k=3 fixed by configuration; by stability alone: k=4: no resample: best silhouette")
 
 
-def test_choose_k_mean_rank_and_tie_to_smaller_k() -> None:
-    s = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.5, 0.6, 0.4], "calinski_harabasz": [100.0, 90, 120],
-                      "davies_bouldin": [0.8, 0.7, 0.9], "bic": [np.nan] * 3})
-    k, reason = choose_k(s)
-    assert k == 3 and s["mean_rank"].tolist() == pytest.approx([2.0, 5 / 3, 7 / 3])
-    t = pd.DataFrame({"k": [2, 3], "silhouette": [0.5, 0.4], "calinski_harabasz": [90.0, 100.0],
-                      "davies_bouldin": [0.5, 0.5], "bic": [np.nan, np.nan]})
-    assert choose_k(t)[0] == 2
+def test_choose_k_largest_stable_k_and_each_scores_best_k() -> None:
+    s = pd.DataFrame({"k": [2, 3, 4, 5], "silhouette": [0.5, 0.6, 0.4, 0.3],
+                      "calinski_harabasz": [100.0, 90, 120, 80], "davies_bouldin": [0.8, 0.7, 0.9, 1.0],
+                      "bic": [np.nan] * 4, "stability": [0.95, 0.9, 0.85, 0.5],
+                      "cluster_jaccard": [0.9, 0.85, 0.7, 0.4]})
+    k, reason = choose_k(s, 0.8)
+    assert k == 3  # k=4 has a stable partition but a cluster that is not found again (Jaccard 0.7)
+    assert s[["best_k_silhouette", "best_k_calinski_harabasz", "best_k_davies_bouldin"]].iloc[0].tolist() == [3, 4, 3]
+    assert "largest k with bootstrap stability >= 0.80" in reason and "[k at" not in reason
+    assert choose_k(s, 0.6)[0] == 4
+    k, reason = choose_k(s, 0.99)  # nothing clears the threshold: the most stable k, flagged at the range end
+    assert k == 2 and "no k reaches" in reason and "[k at the lower end of the range]" in reason
+    u = pd.DataFrame({"k": [2, 3], "silhouette": [0.5, 0.4], "stability": [0.3, 0.5], "cluster_jaccard": [0.2, 0.5]})
+    k, reason = choose_k(u)
+    assert k == 3 and "[unstable: ARI below 0.60]" in reason
+
+
+def planted_one_hot(n: int = 600, seed: int = 3, redraw: float = 0.1) -> tuple[pd.DataFrame, np.ndarray]:
+    """Four planted groups among three one-hot categorical variables (4, 3 and 2 levels) plus one pure-noise
+    continuous column; each categorical value is redrawn at random with probability ``redraw``."""
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 4, n)
+    protos, levels, cols = [[0, 0, 0], [1, 1, 0], [2, 0, 1], [3, 2, 1]], [4, 3, 2], {}
+    for v, n_lev in enumerate(levels):
+        val = np.array([protos[x][v] for x in g])
+        r = rng.random(n) < redraw
+        val[r] = rng.integers(0, n_lev, int(r.sum()))
+        for lev in range(n_lev):
+            cols[f"v{v}_{lev}"] = (val == lev).astype(float)
+    df = pd.DataFrame(cols, index=pd.Index([f"s{i:04d}" for i in range(n)], name="space_id"))
+    df["noise"] = rng.normal(size=n)
+    return df, g
+
+
+def test_gower_kmedoids_recovers_planted_one_hot_groups() -> None:
+    from sklearn.metrics import adjusted_rand_score
+    df, g = planted_one_hot()
+    res = cluster(df, "gower", 2, 8, seed=1, n_bootstrap=10)
+    assert res.k == 4 and not res.at_range_end and not res.unstable
+    assert adjusted_rand_score(g, res.labels.to_numpy()) > 0.8
+    assert res.stability_ari > 0.9 and len(res.medoids) == 4
+    # the scores alone would not have given 4: silhouette prefers the top of the range
+    assert int(res.scores["best_k_silhouette"].iloc[0]) == 8
+
+
+def test_gower_weights_change_what_counts() -> None:
+    df, g = planted_one_hot()
+    heavy = {c: (50.0 if c == "noise" else 1.0) for c in df.columns}  # the noise column dominates the distance
+    from sklearn.metrics import adjusted_rand_score
+    res = cluster(df, "gower", 4, 4, seed=1, n_bootstrap=0, weights=heavy)
+    assert adjusted_rand_score(g, res.labels.to_numpy()) < 0.2
 
 
 def test_scaling_imputes_and_handles_constants() -> None:

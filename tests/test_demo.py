@@ -75,7 +75,7 @@ def test_every_catalogue_file_is_written(root: Path, repo_root: Path) -> None:
         for name in names:
             p = root / sid / name
             assert p.is_file() and p.stat().st_size > 300, p
-    assert len(_sha(root)) == 20  # nothing else is written
+    assert len(_sha(root)) == 22  # nothing else is written
 
 
 def test_same_seed_gives_identical_bytes(root: Path, tmp_path: Path) -> None:

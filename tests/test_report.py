@@ -182,3 +182,27 @@ def test_report_tables_read_in_french() -> None:
     assert ">Grande agglomération<" in page and ">Couronne périurbaine<" in page and ">1\u202f463<" in page and ">76,4\u202f%<" in page
     main, details = page.split("<details>")
     assert "z_fibre_share" not in main and 'data-col="z_fibre_share"' in details  # technical: folded
+
+
+def test_model_fit_sentences_k_choice_and_unstable_title() -> None:
+    """The fit table becomes French sentences above it; the stability-first reason reads in French."""
+    from coworking_geo.report import section_text, section_title, table_html
+
+    fit = pd.DataFrame({"model_id": [1, 1, 2, 2], "model_name": ["Coworking en pôle"] * 2 + ["Fab-lab isolé"] * 2,
+                        "territory_class": ["metropole", "rural"] * 2, "n_places": [90, 10, 20, 30],
+                        "share": [0.9, 0.1, 0.4, 0.6], "class_share": [110 / 150, 40 / 150] * 2,
+                        "expected": [73.3, 26.7, 36.7, 13.3], "lift": [90 / 73.3, 10 / 26.7, 20 / 36.7, 30 / 13.3],
+                        "fisher_p": [1e-9, 1e-9, 1e-9, 1e-9], "chi2": 40.0, "chi2_dof": 1, "chi2_p": 1e-10,
+                        "cramers_v": 0.52})
+    text = section_text("model_fit_by_territory_class.csv", fit)
+    assert text.count('data-sentence="model_fit_by_territory_class.csv"') == 4
+    assert "« Fab-lab isolé » sont 2,3 fois plus fréquents en rural (30 lieux, 60 % du modèle contre 27 %" in text
+    assert "p &lt; 0,001" in text and "V de Cramér = 0,52" in text and "Limites" in text
+    reason = ("k=4: no k reaches bootstrap stability 0.80: most stable k (ARI 0.52) among k=3..8; best k by "
+              "silhouette 3, calinski_harabasz 8, davies_bouldin 8 [unstable: ARI below 0.60]")
+    prof = pd.DataFrame({"model_id": [1, 2], "model_name": ["A (typologie instable)", "B (typologie instable)"],
+                         "chosen_k": 4, "k_reason": reason, "n_spaces": [3, 2], "typology_unstable": True})
+    page = table_html(prof, "space_model_profiles.csv")
+    assert "Aucun nombre de groupes n&#x27;atteint le seuil de stabilité" in page
+    assert "silhouette : 3 ; Calinski-Harabasz : 8 ; Davies-Bouldin : 8" in page and "Typologie instable" in page
+    assert section_title("Modèles de lieux", prof) == "Modèles de lieux (typologie instable)"

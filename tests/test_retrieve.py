@@ -5,9 +5,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import io
 import json
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +69,12 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
             self._send(b"<!DOCTYPE html><html><head><title>Maintenance</title></head><body>Revenez plus tard</body></html>")
         elif self.path in SERVED:
             self._send(SERVED[self.path])
+        elif self.path == "/bundle.zip":  # an official zip holding the file under its own name (INSEE Filosofi)
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as z:
+                z.writestr("data.csv", BODY)
+                z.writestr("meta.csv", b"COD_VAR;LIB_VAR\n")
+            self._send(buf.getvalue())
         elif self.path == "/flaky.csv":
             if HITS[self.path] == 1:
                 self._send(b"busy", status=503)
@@ -146,6 +154,13 @@ def test_retrieve_gzips_when_asked(server: str, tmp_path: Path) -> None:
     source = _source(f"{server}/ok.csv", compress_download="gzip")
     retrieve_source(source, tmp_path)
     assert gzip.decompress((tmp_path / "fixture_source" / "data.csv").read_bytes()) == BODY
+
+
+def test_retrieve_extracts_its_file_from_an_official_zip(server: str, tmp_path: Path) -> None:
+    source = _source(f"{server}/bundle.zip", convert_from="zip")
+    retrieve_source(source, tmp_path)
+    assert (tmp_path / "fixture_source" / "data.csv").read_bytes() == BODY
+    assert sorted(p.name for p in (tmp_path / "fixture_source").iterdir()) == ["MANIFEST.json", "data.csv"]
 
 
 def test_failed_download_names_source_url_and_ways_out(server: str, tmp_path: Path) -> None:

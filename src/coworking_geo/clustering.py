@@ -4,6 +4,19 @@ Plain signature: a feature frame whose index is the unit's identifier (space_id,
 insee_code, ...), a method name, a range of k and a seed. The result carries the
 labels, the scores table, the chosen k and the reason it was chosen.
 
+Choice of k, stability first: every k of the range is fitted and refitted on
+bootstrap resamples; the chosen k is the largest whose mean adjusted Rand index
+(ARI) with the full fit is at least ``STABLE_ARI`` (0.8), else the most stable k.
+Silhouette, Calinski-Harabasz and Davies-Bouldin are reported per k beside it,
+with each score's own best k. A partition whose ARI is below ``UNSTABLE_ARI``
+(0.6) is flagged unstable.
+
+Method ``gower`` is for mixed binary and continuous features: Gower distance
+(each column scaled to [0, 1] by its range; binary columns count a mismatch as 1;
+columns weighted, e.g. so that every feature group weighs the same) and k-medoids
+(FasterPAM, ``kmedoids`` package). Above ``GOWER_FIT_MAX`` units the medoids are
+fitted on a sample and every unit joins its nearest medoid (CLARA-like).
+
 Determinism and canonical labels: rows are sorted by their identifier before
 anything is fitted, and clusters are renumbered by decreasing size (ties broken
 by the lexicographic order of their centroid in scaled units). Permuting the
@@ -17,6 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import kmedoids
+from scipy.spatial.distance import cdist
 from sklearn.cluster import HDBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans
 from sklearn.metrics import (
     adjusted_rand_score,
@@ -31,11 +46,17 @@ from coworking_geo.log import get_logger
 
 LOG = get_logger(__name__)
 
-METHODS = ("kmeans", "gmm", "ward", "hdbscan")
+METHODS = ("kmeans", "gmm", "ward", "hdbscan", "gower")
 #: criteria used to choose k and whether larger is better
 CRITERIA = {"silhouette": True, "calinski_harabasz": True, "davies_bouldin": False, "bic": False}
 #: above this many rows k-means switches to MiniBatchKMeans and Ward is refused (O(n²) memory)
 LARGE_N = 20_000
+#: k is chosen as the largest k whose bootstrap ARI reaches this (default of typology.stability_threshold)
+STABLE_ARI = 0.8
+#: below this bootstrap ARI a typology is published as « instable »
+UNSTABLE_ARI = 0.6
+#: Gower k-medoids fits its medoids on at most this many units (the distance matrix is n² floats)
+GOWER_FIT_MAX = 6000
 
 
 @dataclass
@@ -57,6 +78,14 @@ class ClusteringResult:
     centers: pd.DataFrame
     seed: int
     scaled: pd.DataFrame = field(repr=False)
+    at_range_end: bool = False
+    medoids: list[str] = field(default_factory=list)
+
+    @property
+    def unstable(self) -> bool:
+        """True when the mean bootstrap ARI is below ``UNSTABLE_ARI`` (or could not be computed)."""
+        ari = self.stability_ari
+        return not (ari == ari and ari >= UNSTABLE_ARI)
 
     @property
     def stability_ari(self) -> float:
@@ -86,6 +115,37 @@ def scale_features(features: pd.DataFrame) -> pd.DataFrame:
     return (X - X.mean()) / std
 
 
+def gower_space(features: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """Coordinates whose L1 (cityblock) distance is the weighted Gower distance (0–1).
+
+    Missing values are imputed with the column median; each column is scaled to
+    [0, 1] by its range (constant columns become 0) and multiplied by its weight
+    divided by the sum of the weights (default: all equal).
+    """
+    X = features.astype("float64")
+    empty = [c for c in X.columns if X[c].isna().all()]
+    if empty:
+        raise ConfigError(f"feature column(s) {empty} are entirely missing: drop them before clustering")
+    X = X.fillna(X.median())
+    rng = (X.max() - X.min()).replace(0.0, 1.0)
+    w = pd.Series({c: float((weights or {}).get(c, 1.0)) for c in X.columns})
+    if (w < 0).any() or w.sum() <= 0:
+        raise ConfigError("Gower weights must be non-negative and not all zero")
+    return (X - X.min()) / rng * (w / w.sum())
+
+
+def _fit_medoids(X: np.ndarray, k: int, seed: int, init: str = "build") -> tuple[np.ndarray, np.ndarray]:
+    """Labels of every row and the row numbers of the k medoids (k-medoids on the L1 distance of ``X``)."""
+    n = len(X)
+    fit = np.arange(n) if n <= GOWER_FIT_MAX else np.sort(
+        np.random.default_rng(seed).choice(n, GOWER_FIT_MAX, replace=False))
+    D = cdist(X[fit], X[fit], "cityblock")
+    res = kmedoids.fasterpam(D, k, init=init, random_state=seed, n_cpu=1)
+    med = fit[np.asarray(res.medoids, dtype=int)]
+    labels = np.argmin(cdist(X, X[med], "cityblock"), axis=1)
+    return labels, med
+
+
 def _check(method: str, n: int) -> None:
     if method not in METHODS:
         raise ConfigError(f"clustering method '{method}' is not one of {METHODS}")
@@ -105,6 +165,8 @@ def fit_labels(X: np.ndarray, method: str, k: int, seed: int, min_cluster_size: 
                                reg_covar=1e-4).fit(X).predict(X)
     if method == "ward":
         return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(X)
+    if method == "gower":
+        return _fit_medoids(X, k, seed)[0]
     return HDBSCAN(min_cluster_size=min_cluster_size, copy=True).fit_predict(X)
 
 
@@ -119,10 +181,12 @@ def canonical_labels(labels: np.ndarray, X: np.ndarray) -> np.ndarray:
     return np.array([order.get(lab, -1) for lab in labels], dtype=int)
 
 
-def score_partition(X: np.ndarray, labels: np.ndarray, seed: int, sample_size: int | None = None) -> dict[str, float]:
-    """Silhouette (on at most ``sample_size`` points), Calinski-Harabasz and Davies-Bouldin of a partition.
+def score_partition(X: np.ndarray, labels: np.ndarray, seed: int, sample_size: int | None = None,
+                    metric: str = "euclidean") -> dict[str, float]:
+    """Silhouette (on at most ``sample_size`` points, with ``metric``), Calinski-Harabasz and Davies-Bouldin.
 
     Noise points (-1) are left out. NaN when fewer than two clusters remain.
+    Calinski-Harabasz and Davies-Bouldin are Euclidean in the coordinates ``X``.
     """
     keep = labels >= 0
     Xk, lk = X[keep], labels[keep]
@@ -131,19 +195,27 @@ def score_partition(X: np.ndarray, labels: np.ndarray, seed: int, sample_size: i
         return nan
     size = sample_size if sample_size and sample_size < len(Xk) else None
     return {
-        "silhouette": float(silhouette_score(Xk, lk, sample_size=size, random_state=seed)),
+        "silhouette": float(silhouette_score(Xk, lk, metric=metric, sample_size=size, random_state=seed)),
         "calinski_harabasz": float(calinski_harabasz_score(Xk, lk)),
         "davies_bouldin": float(davies_bouldin_score(Xk, lk)),
     }
 
 
-def score_k_range(X: np.ndarray, method: str, ks: list[int], seed: int,
-                  sample_size: int | None = None) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
-    """Scores table (one row per k) and the canonical labels of every fit."""
-    rows, fits = [], {}
+def score_k_range(X: np.ndarray, method: str, ks: list[int], seed: int, sample_size: int | None = None,
+                  n_bootstrap: int = 0, max_points: int | None = None
+                  ) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, pd.DataFrame]]:
+    """Scores table (one row per k, with ``stability`` = mean bootstrap ARI), the canonical labels of every
+    fit and the bootstrap table of every k."""
+    rows, fits, boots = [], {}, {}
+    metric = "cityblock" if method == "gower" else "euclidean"
     for k in ks:
         labels = canonical_labels(fit_labels(X, method, k, seed), X)
-        row: dict[str, float] = {"k": k, **score_partition(X, labels, seed, sample_size)}
+        row: dict[str, float] = {"k": k, **score_partition(X, labels, seed, sample_size, metric)}
+        boots[k] = (bootstrap_stability(X, labels, method, k, n_bootstrap, seed, max_points) if n_bootstrap > 0
+                    else pd.DataFrame(columns=["resample", "n_points", "ari", "min_jaccard"]))
+        row["stability"] = float(boots[k]["ari"].mean()) if len(boots[k]) else np.nan
+        row["stability_min"] = float(boots[k]["ari"].min()) if len(boots[k]) else np.nan
+        row["cluster_jaccard"] = float(boots[k]["min_jaccard"].mean()) if len(boots[k]) else np.nan
         if method == "gmm":
             row["bic"] = float(GaussianMixture(n_components=k, random_state=seed, n_init=3,
                                                reg_covar=1e-4).fit(X).bic(X))
@@ -153,36 +225,61 @@ def score_k_range(X: np.ndarray, method: str, ks: list[int], seed: int,
         row["n_noise"] = int((labels < 0).sum())
         rows.append(row)
         fits[k] = labels
-    return pd.DataFrame(rows), fits
+    return pd.DataFrame(rows), fits, boots
 
 
-def choose_k(scores: pd.DataFrame) -> tuple[int, str]:
-    """Choose k by the mean rank over the available criteria (silhouette, CH, DB, BIC); ties → smaller k.
+def choose_k(scores: pd.DataFrame, threshold: float = STABLE_ARI) -> tuple[int, str]:
+    """Choose k from stability first: the largest stable k.
 
-    Returns k and a sentence giving the reason. Adds ``rank_*``, ``mean_rank``
-    and ``chosen`` columns to ``scores`` in place.
+    A k is stable when its mean bootstrap ARI (``stability``) and its mean
+    worst-cluster Jaccard index (``cluster_jaccard``: every cluster is found
+    again, not only the partition as a whole) are both ≥ ``threshold``. When no
+    k is stable, the k with the best min(ARI, Jaccard) (ties → smaller k).
+    Without resamples, the k of the best silhouette. Adds, in place,
+    ``best_k_<score>`` (each score's own best k, as geosnap's find_k) and
+    ``chosen``. Returns k and an English sentence giving the reason.
     """
-    used = [c for c, _ in CRITERIA.items() if c in scores and scores[c].notna().any()]
-    if not used:
-        k = int(scores["k"].iloc[0])
-        scores["mean_rank"] = np.nan
-        scores["chosen"] = scores["k"].eq(k)
-        return k, f"k={k}: the only partition (no criterion could be computed)"
-    for c in used:
-        scores[f"rank_{c}"] = scores[c].rank(ascending=not CRITERIA[c], method="min")
-    scores["mean_rank"] = scores[[f"rank_{c}" for c in used]].mean(axis=1)
-    best = scores.sort_values(["mean_rank", "k"]).iloc[0]
-    k = int(best["k"])
+    best = best_k_by_score(scores)
+    for c, kk in best.items():
+        scores[f"best_k_{c}"] = kk
+    lo, hi = int(scores["k"].min()), int(scores["k"].max())
+    nan = pd.Series(np.nan, index=scores.index)
+    stab = scores["stability"] if "stability" in scores else nan
+    jac = scores["cluster_jaccard"] if "cluster_jaccard" in scores else nan
+    if stab.notna().any():
+        both = pd.Series(np.fmin(stab.to_numpy(float), jac.fillna(stab).to_numpy(float)), index=scores.index)
+        ok = scores[both >= threshold]
+        if len(ok):
+            k = int(ok["k"].max())
+            why = f"largest k with bootstrap stability >= {threshold:.2f} (ARI and worst-cluster Jaccard)"
+        else:
+            k = int(scores["k"].to_numpy()[int(np.nanargmax(both.to_numpy()))])
+            why = f"no k reaches bootstrap stability {threshold:.2f}: most stable k"
+        ari = float(stab[scores["k"].eq(k)].iloc[0])
+    elif best:
+        k = best.get("silhouette", next(iter(best.values())))
+        why, ari = "no resample: best silhouette", float("nan")
+    else:
+        k, why, ari = lo, "the only partition (no criterion could be computed)", float("nan")
     scores["chosen"] = scores["k"].eq(k)
-    parts = []
-    for c in used:
-        top = int(scores.loc[scores[c].idxmax() if CRITERIA[c] else scores[c].idxmin(), "k"])
-        parts.append(f"{c} {best[c]:.3f} (rank {int(best[f'rank_{c}'])}, best k={top})")
-    reason = (f"k={k} has the best mean rank ({best['mean_rank']:.2f}) over {len(used)} criteria among "
-              f"k={int(scores['k'].min())}..{int(scores['k'].max())}: " + "; ".join(parts))
-    if len(scores) > 1 and k == int(scores["k"].max()):
-        reason += " (k is the upper end of the range: a larger k_max may score better)"
+    tops = ", ".join(f"{c} {kk}" for c, kk in best.items())
+    reason = f"k={k}: {why} (ARI {ari:.2f}) among k={lo}..{hi}; best k by {tops or 'no score'}"
+    if hi > lo and k in (lo, hi):
+        reason += f" [k at the {'lower' if k == lo else 'upper'} end of the range]"
+    if ari == ari and ari < UNSTABLE_ARI:
+        reason += f" [unstable: ARI below {UNSTABLE_ARI:.2f}]"
     return k, reason
+
+
+def best_k_by_score(scores: pd.DataFrame) -> dict[str, int]:
+    """Each available criterion's own best k (silhouette, Calinski-Harabasz, Davies-Bouldin, BIC)."""
+    out: dict[str, int] = {}
+    ks = scores["k"].to_numpy()
+    for c, larger in CRITERIA.items():
+        if c in scores and scores[c].notna().any():
+            v = scores[c].to_numpy(float)
+            out[c] = int(ks[int(np.nanargmax(v) if larger else np.nanargmin(v))])
+    return out
 
 
 def _predict_nearest(X_fit: np.ndarray, labels_fit: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -193,14 +290,27 @@ def _predict_nearest(X_fit: np.ndarray, labels_fit: np.ndarray, X: np.ndarray) -
     return labs[np.argmin(d, axis=1)]
 
 
+def min_jaccard(reference: np.ndarray, other: np.ndarray) -> float:
+    """Smallest, over the reference clusters, Jaccard index with their best-matching cluster of ``other``."""
+    out = 1.0
+    for lab in np.unique(reference[reference >= 0]):
+        ref = reference == lab
+        best = max((np.sum(ref & (other == o)) / np.sum(ref | (other == o)) for o in np.unique(other[other >= 0])),
+                   default=0.0)
+        out = min(out, float(best))
+    return out
+
+
 def bootstrap_stability(X: np.ndarray, reference: np.ndarray, method: str, k: int, n_boot: int,
                         seed: int, max_points: int | None = None) -> pd.DataFrame:
-    """Adjusted Rand index between the reference labels and fits on bootstrap resamples.
+    """Agreement between the reference labels and fits on bootstrap resamples, one row per resample.
 
     Each resample draws n rows with replacement (at most ``max_points``), refits
     the method with the same k, assigns every unit to the nearest resample
-    centroid (HDBSCAN: the resample's own labels on the drawn rows) and
-    compares with ``reference`` by ARI (1 = identical partition, ~0 = chance).
+    centroid (gower: nearest medoid; HDBSCAN: the resample's own labels on the
+    drawn rows) and compares with ``reference``: ``ari`` (adjusted Rand index,
+    1 = identical partition, ~0 = chance) and ``min_jaccard`` (the worst-recovered
+    reference cluster's Jaccard index, as in Hennig's clusterboot).
     """
     rng = np.random.default_rng(seed)
     n = len(X)
@@ -208,26 +318,33 @@ def bootstrap_stability(X: np.ndarray, reference: np.ndarray, method: str, k: in
     rows = []
     for b in range(n_boot):
         idx = rng.choice(n, size=m, replace=True)
-        lab_b = fit_labels(X[idx], method, k, seed + b + 1)
-        if method == "hdbscan":
-            ari = adjusted_rand_score(reference[idx], lab_b)
-        elif len(np.unique(lab_b[lab_b >= 0])) < 1:
-            ari = np.nan
+        if method == "gower":
+            _, med = _fit_medoids(X[idx], k, seed + b + 1, init="random")
+            ref, pred = reference, np.argmin(cdist(X, X[idx][med], "cityblock"), axis=1)
         else:
-            ari = adjusted_rand_score(reference, _predict_nearest(X[idx], lab_b, X))
-        rows.append({"resample": b, "n_points": m, "ari": float(ari)})
-    return pd.DataFrame(rows, columns=["resample", "n_points", "ari"])
+            lab_b = fit_labels(X[idx], method, k, seed + b + 1)
+            if method == "hdbscan":
+                ref, pred = reference[idx], lab_b
+            else:
+                ref, pred = reference, _predict_nearest(X[idx], lab_b, X)
+        rows.append({"resample": b, "n_points": m, "ari": float(adjusted_rand_score(ref, pred)),
+                     "min_jaccard": min_jaccard(ref, pred)})
+    return pd.DataFrame(rows, columns=["resample", "n_points", "ari", "min_jaccard"])
 
 
 def cluster(features: pd.DataFrame, method: str = "kmeans", k_min: int = 2, k_max: int = 8, *,
             seed: int = 0, n_bootstrap: int = 20, k: int | None = None, sample_size: int | None = 5000,
             bootstrap_max_points: int | None = 5000, min_cluster_size: int = 10,
-            scale: bool = True) -> ClusteringResult:
+            scale: bool = True, weights: dict[str, float] | None = None,
+            stability_threshold: float = STABLE_ARI) -> ClusteringResult:
     """Scale ``features`` (index = unit identifier), choose k in [k_min, k_max] and cluster.
 
-    ``k`` fixes the number of clusters (scores are still computed over the range
-    for the record). HDBSCAN chooses its own number of clusters. Silhouette is
-    computed on at most ``sample_size`` points (it is O(n²)).
+    k is chosen from stability first (:func:`choose_k`: every k is refitted on
+    ``n_bootstrap`` resamples). ``k`` fixes the number of clusters (scores and
+    stability are still computed over the range for the record). HDBSCAN chooses
+    its own number of clusters. ``weights`` (per column) are used by ``gower``
+    only. Silhouette is computed on at most ``sample_size`` points (it is O(n²)).
+    ``centers`` are the cluster means of the z-scored features whatever the method.
     """
     if features.index.has_duplicates:
         dup = features.index[features.index.duplicated()].unique()[:5].tolist()
@@ -236,11 +353,16 @@ def cluster(features: pd.DataFrame, method: str = "kmeans", k_min: int = 2, k_ma
     if k_min > k_max:
         raise ConfigError(f"k_min={k_min} is greater than k_max={k_max}")
     order = features.sort_index(kind="mergesort")
-    scaled = scale_features(order) if scale else order.astype("float64")
+    if len(order) < 3:
+        raise ConfigError(f"clustering needs at least 3 units, got {len(order)}")
+    zscores = scale_features(order)
+    if method == "gower":
+        scaled = gower_space(order, weights)
+    else:
+        scaled = zscores if scale else order.astype("float64")
     X = scaled.to_numpy()
     n = len(X)
-    if n < 3:
-        raise ConfigError(f"clustering needs at least 3 units, got {n}")
+    at_end = False
     if method == "hdbscan":
         labels = canonical_labels(fit_labels(X, method, 0, seed, min_cluster_size), X)
         k_found = int(len(np.unique(labels[labels >= 0])))
@@ -250,26 +372,38 @@ def cluster(features: pd.DataFrame, method: str = "kmeans", k_min: int = 2, k_ma
         k_used = k_found
         reason = (f"HDBSCAN (min_cluster_size={min_cluster_size}) found {k_found} clusters and "
                   f"{int((labels < 0).sum())} noise points; k is not chosen by scores")
+        stability = (bootstrap_stability(X, labels, method, k_used, n_bootstrap, seed, bootstrap_max_points)
+                     if n_bootstrap > 0 else pd.DataFrame(columns=["resample", "n_points", "ari", "min_jaccard"]))
     else:
-        ks = [kk for kk in range(k_min, k_max + 1) if kk < n]
+        n_distinct = len(np.unique(X, axis=0))
+        ks = [kk for kk in range(k_min, k_max + 1) if kk < n and kk <= n_distinct] or [min(k_min, n_distinct, n - 1)]
         if k is not None and k not in ks:
             ks = sorted({*ks, k})
-        scores, fits = score_k_range(X, method, ks, seed, sample_size)
-        best_k, reason = choose_k(scores)
+        scores, fits, boots = score_k_range(X, method, ks, seed, sample_size, n_bootstrap, bootstrap_max_points)
+        best_k, reason = choose_k(scores, stability_threshold)
         if k is not None:
             scores["chosen"] = scores["k"].eq(k)
-            reason = f"k={k} fixed by configuration; by the scores alone: {reason}"
+            reason = f"k={k} fixed by configuration; by stability alone: {reason}"
             k_used = k
         else:
             k_used = best_k
+            at_end = len(ks) > 1 and k_used in (min(ks), max(ks))
         labels = fits[k_used]
+        stability = boots[k_used]
     scores.insert(0, "method", method)
-    stability = (bootstrap_stability(X, labels, method, k_used, n_bootstrap, seed, bootstrap_max_points)
-                 if n_bootstrap > 0 else pd.DataFrame(columns=["resample", "n_points", "ari"]))
     labs = np.unique(labels[labels >= 0])
-    centers = pd.DataFrame([X[labels == lab].mean(axis=0) for lab in labs], index=labs, columns=scaled.columns)
+    Z = zscores.to_numpy()
+    centers = pd.DataFrame([Z[labels == lab].mean(axis=0) for lab in labs], index=labs, columns=zscores.columns)
+    medoids: list[str] = []
+    if method == "gower":
+        for lab in labs:
+            members = np.flatnonzero(labels == lab)
+            within = cdist(X[members], X[members], "cityblock").sum(axis=1) if len(members) <= GOWER_FIT_MAX else \
+                np.abs(X[members] - np.median(X[members], axis=0)).sum(axis=1)
+            medoids.append(str(order.index[members[int(np.argmin(within))]]))
     out = pd.Series(labels, index=order.index, name="label").reindex(features.index)
     LOG.info("%s: %d units, k=%d (%s); bootstrap ARI %.3f over %d resamples", method, n, k_used, reason,
              stability["ari"].mean() if len(stability) else float("nan"), len(stability))
     return ClusteringResult(labels=out, k=k_used, method=method, scores=scores, reason=reason,
-                            stability=stability, centers=centers, seed=seed, scaled=scaled.reindex(features.index))
+                            stability=stability, centers=centers, seed=seed, scaled=scaled.reindex(features.index),
+                            at_range_end=at_end, medoids=medoids)

@@ -173,3 +173,20 @@ def name_economic_models(features: pd.DataFrame, result: ClusteringResult) -> pd
     labels = {c: (f"moins de {c}", f"plus de {c}") for c in features.columns}
     dedupe_names(prof, result, "model_id", "model_name", labels)
     return prof
+
+
+def economic_group(column: str) -> str:
+    """Feature group of an economic feature column (``legal_form=…`` → legal_form, ``flag=…`` → activity_flags…)."""
+    prefix = column.split("=", 1)[0] if "=" in column else column
+    return {"flag": "activity_flags", "activity": "activities", "revenue": "revenue_mix", "years_open": "age",
+            "log_jobs": "jobs"}.get(prefix, prefix)
+
+
+def economic_weights(columns: list[str] | pd.Index, groups: pd.DataFrame | None = None) -> dict[str, float]:
+    """Gower weight of each column so that every feature group (legal form, governance, activities, …) weighs
+    the same: 1 / groups / columns in the group. ``groups`` (from :func:`economic_features`) is only logged."""
+    g = {c: economic_group(str(c)) for c in columns}
+    size = pd.Series(g).value_counts()
+    if groups is not None:
+        LOG.info("economic feature groups weighted equally: %s", dict(size))
+    return {c: 1.0 / len(size) / float(size[k]) for c, k in g.items()}

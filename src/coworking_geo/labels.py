@@ -45,6 +45,11 @@ FEATURES_FR: dict[str, str] = {
     "density_level": "densité", "log_pop_around": "population alentour", "log_employed_around": "actifs alentour",
     "share_outside": "part travaillant hors commune", "log_dist_other_space": "distance à l\u2019espace voisin",
     "log_dist_metropolis": "distance à une métropole", "programme": "label Fabrique/Manufacture",
+    "type_coworking": "activité coworking", "type_fablab": "activité fab-lab", "type_atelier": "atelier partagé",
+    "type_nourricier": "activité nourricière", "type_culturel": "activité culturelle",
+    "type_numerique": "médiation numérique", "type_autre": "autre activité",
+    "fabrique": "label Fabrique de territoire", "manufacture": "label Manufacture de proximité",
+    "median_income": "niveau de vie médian", "poverty_rate": "taux de pauvreté",
 }
 
 #: French header of each results-table column (unlisted columns keep a readable fallback)
@@ -75,6 +80,17 @@ COLUMNS_FR: dict[str, str] = {
     "mean_pop_around": "Population alentour (moyenne)", "mean_fibre_share": "Part FttH (moyenne)",
     "mean_share_outside": "Part travaillant hors commune (moyenne)", "mean_density_level": "Niveau de densité (moyen, 1–7)",
     "chosen_k": "Nombre de groupes retenu", "k_reason": "Choix du nombre de groupes",
+    "description": "En une phrase", "share_fabrique": "Part Fabriques de territoire",
+    "share_atelier": "Part atelier partagé", "share_nourricier": "Part nourricier", "share_culturel": "Part culturel",
+    "share_numerique": "Part médiation numérique", "share_autre": "Part autre activité",
+    "share_manufacture": "Part Manufactures de proximité", "median_pop_around": "Population alentour (médiane)",
+    "n_spaces_territory": "Lieux du territoire", "n_places": "Lieux", "class_share": "Part dans l'ensemble des lieux",
+    "expected": "Attendu", "lift": "Rapport observé / attendu", "fisher_p": "p (Fisher)", "chi2": "khi²",
+    "chi2_dof": "ddl", "chi2_p": "p (khi²)", "cramers_v": "V de Cramér", "k": "Nombre de groupes",
+    "silhouette": "Silhouette", "calinski_harabasz": "Calinski-Harabasz", "davies_bouldin": "Davies-Bouldin",
+    "stability": "Stabilité (ARI)", "stability_min": "Stabilité minimale (ARI)",
+    "cluster_jaccard": "Stabilité du groupe le moins stable (Jaccard)", "chosen": "Retenu",
+    "mean_median_income": "Niveau de vie médian (moyenne, €)", "mean_poverty_rate": "Taux de pauvreté (moyen, %)",
     "profile_id": "N°", "profile_name": "Profil", "unit": "Unité", "n_units": "Unités",
     "mean_population": "Population (moyenne)", "mean_long_commuter_share": "Part de longs trajets (moyenne)",
     "median_dist_nearest_space_km": "Distance médiane à l'espace le plus proche (km)",
@@ -114,7 +130,7 @@ def column_fr(col: str) -> str:
     if col in COLUMNS_FR:
         return COLUMNS_FR[col]
     if col.startswith("z_"):
-        return f"Écart réduit : {column_fr(col[2:])}"
+        return f"Écart réduit : {FEATURES_FR.get(col[2:]) or column_fr(col[2:])}"
     radius = re.fullmatch(r"population_share_within_(\d+(?:\.\d+)?)km", col)
     if radius:
         return f"Part de la population à moins de {radius.group(1)} km d\u2019un espace"
@@ -149,10 +165,34 @@ def column_kind(col: str) -> str:
 
 
 _K_REASON = re.compile(r"k=(\d+) has the best mean rank \(([\d.]+)\) over (\d+) criteria among k=(\d+)\.\.(\d+)")
+_K_STABLE = re.compile(r"k=(\d+): (largest k|no k reaches).*?\(ARI ([\d.na]+)\) among k=(\d+)\.\.(\d+); best k by (.*?)(?: \[|$)")
+_SCORES_FR = {"silhouette": "silhouette", "calinski_harabasz": "Calinski-Harabasz", "davies_bouldin": "Davies-Bouldin",
+              "bic": "BIC"}
 
 
 def k_reason_fr(reason: str, k: object | None = None) -> str:
     """A French sentence for the clustering module's model-selection reason (English)."""
+    m = _K_STABLE.search(str(reason))
+    if m:
+        kk, how, ari, lo, hi, tops = m.groups()
+        best = " ; ".join(f"{_SCORES_FR.get(w.split()[0], w.split()[0])} : {w.split()[-1]}"
+                         for w in tops.split(", ") if w.strip() and w != "no score")
+        s = f"Nombre de groupes retenu : {kk}, parmi les partitions de {lo} à {hi} groupes. "
+        s += ("C'est le plus grand nombre de groupes qui reste stable quand on refait le calcul sur des "
+              "rééchantillonnages" if how == "largest k" else
+              "Aucun nombre de groupes n'atteint le seuil de stabilité : c'est le plus stable")
+        s += f" (indice de Rand ajusté {ari.replace('.', ',')}, 1 = partition identique)."
+        if best:
+            s += f" Meilleur nombre de groupes selon chaque score : {best}."
+        if "end of the range" in str(reason):
+            s += " Attention : c'est une borne de l'intervalle testé."
+        if "unstable" in str(reason):
+            s += " Typologie instable : à lire avec prudence."
+        if "fixed by configuration" in str(reason):
+            fixed = k if k is not None else str(reason).split()[0].removeprefix("k=")
+            s = (f"Nombre de groupes fixé par la configuration : {fixed}. Sans cela : "
+                 + s.replace("Nombre de groupes retenu : ", "", 1))
+        return s
     m = _K_REASON.search(str(reason))
     if m:
         kk, rank, n, lo, hi = m.groups()

@@ -29,6 +29,7 @@ from coworking_geo.labels import (
 )
 from coworking_geo.sources import Source, title_for
 from coworking_geo.spaces.titles import places_title
+from coworking_geo.space_models import fit_sentences
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
 
@@ -51,8 +52,11 @@ TABLES: list[tuple[str, str, str]] = [
     ("access_by_class.csv", "access", "Accès aux espaces par classe de territoire"),
     ("fibre_summary.csv", "fibre", "Fibre (FttH) : synthèse"),
     ("commuting_summary.csv", "commuting", "Navettes domicile-travail : synthèse"),
-    ("space_model_profiles.csv", "models", "Modèles d'espaces et leurs profils"),
+    ("space_model_profiles.csv", "models", "Modèles de lieux : ce qu'ils font"),
+    ("model_fit_by_territory_class.csv", "model_fit", "Quel modèle pour quel territoire ?"),
+    ("space_model_scores.csv", "model_scores", "Modèles de lieux : choix du nombre de groupes"),
     ("territory_profiles_summary.csv", "profiles", "Profils de territoires"),
+    ("territory_profile_scores.csv", "profile_scores", "Profils de territoires : choix du nombre de groupes"),
     ("priority_territories.csv", "priority", "Territoires prioritaires"),
     ("proposed_sites.csv", "sites", "Nouveaux lieux proposés"),
     ("spaces_quality.csv", "quality", "Qualité des données sur les espaces"),
@@ -196,10 +200,18 @@ GUIDES: dict[str, str] = {
              "des fichiers sources sont repliées sous le tableau.",
     "commuting": "Pour chaque fichier de flux domicile-travail lu : combien d\u2019actifs, quelle part travaille "
                  "hors de sa commune et combien font un long trajet.",
-    "models": "Les espaces sont regroupés en modèles selon leur territoire, leur entourage et leur type ; "
-              "chaque ligne décrit un modèle (nombre d\u2019espaces et traits moyens).",
+    "models": "Les lieux sont regroupés en modèles selon ce qu\u2019ils font (activités, labels de l\u2019État) et, "
+              "quand cela ne reproduit pas la classe de territoire, la distance au lieu voisin ; la classe de "
+              "territoire n\u2019entre jamais dans le calcul. Chaque ligne décrit un modèle en une phrase.",
+    "model_fit": "Pour chaque modèle et chaque classe de territoire : combien de lieux, et combien de fois plus "
+                 "(ou moins) fréquents qu\u2019attendu si les modèles se répartissaient comme l\u2019ensemble des "
+                 "lieux (rapport 1 = comme l\u2019ensemble).",
+    "model_scores": "Chaque ligne est un nombre de groupes essayé : la stabilité (le calcul refait sur des "
+                    "rééchantillonnages retrouve-t-il les mêmes groupes ?) décide ; les trois scores de qualité "
+                    "sont donnés à côté, avec le meilleur nombre de groupes selon chacun.",
     "profiles": "Les communes sont regroupées en profils selon leur population, la fibre, la distance au premier "
-                "espace et l\u2019accès ; chaque ligne décrit un profil.",
+                "espace, l\u2019accès et le niveau de vie ; chaque ligne décrit un profil.",
+    "profile_scores": "Le même choix du nombre de groupes pour les profils de territoires.",
     "priority": "Comment la liste est faite : pour chaque commune où au moins la moitié des locaux est "
                 "raccordable à la fibre, on compte les habitants des carreaux de 1 km situés à plus de 10 km à vol "
                 "d\u2019oiseau de tout lieu de leur zone (outre-mer, faute de grille, toute la commune si son "
@@ -226,14 +238,20 @@ TECHNICAL: dict[str, str] = {
     "fibre_summary.csv": r"source_.*|plm_missing|shares_over_100|kind",
     "commuting_summary.csv": r"rows|out_of_coverage_dropped|residence_codes_unmatched|flows_residence_unmatched|"
                              r"flows_destination_unlocated|communes_absent_from_flows|flows_total|source|note",
-    "space_model_profiles.csv": r"z_.*|dominant_class_share|mean_density_level|median_dist_metropolis_km",
+    "space_model_profiles.csv": r"z_.*",
+    "model_fit_by_territory_class.csv": r"expected|fisher_p|chi2.*|cramers_v|model_id",
+    "space_model_scores.csv": r"method|bic|n_clusters|n_noise|reason|stability_min|best_k_.*",
     "territory_profiles_summary.csv": r"z_.*",
+    "territory_profile_scores.csv": r"method|bic|n_clusters|n_noise|reason|stability_min|best_k_.*|unit|stability_ari",
     "priority_territories.csv": r"flows_covered|demand_source|dep_code|score|no_place_in_zone",
     "proposed_sites.csv": r"lon|lat|cumulative_demand|marginal_demand|n_points_covered|dep_code",
     "spaces_quality.csv": r"fix_.*|notes?|balanced|outside_territory|(?!input_rows|kept|merged|rejected|source).*",
 }
 #: columns shown once as a sentence above the table when they hold one value for all rows
-CONSTANT_COLUMNS = ("k_reason", "chosen_k", "unit", "features", "stability_ari")
+CONSTANT_COLUMNS = ("k_reason", "chosen_k", "unit", "features", "stability_ari", "models_scope", "typology_unstable",
+                    "ari_territory_class", "ari_class_x_type")
+#: French sentences written above a table, from the table itself
+SECTION_TEXT: dict[str, Any] = {"model_fit_by_territory_class.csv": fit_sentences}
 
 
 def _raw(v: Any) -> Any:
@@ -270,6 +288,20 @@ def constant_sentence(col: str, v: Any, chosen_k: Any = None) -> str:
         return f"Unité statistique : {value_fr('unit', v) or v}."
     if col == "features":
         return "Variables utilisées : " + ", ".join(FEATURES_FR.get(f, f) for f in str(v).split(";")) + "."
+    if col == "models_scope":
+        return ("Ce territoire compte trop peu de lieux pour une typologie propre : ses lieux reçoivent les modèles "
+                "nationaux, calculés sur l\u2019ensemble des lieux localisés de France (activités et distance au lieu "
+                "voisin)." if v == "national" else "Modèles calculés sur les lieux du territoire.")
+    if col == "typology_unstable":
+        return ("Typologie instable : refaite sur des rééchantillonnages, elle ne retrouve pas les mêmes groupes "
+                "(indice de Rand ajusté inférieur à 0,6) ; à lire avec prudence." if str(v).lower() == "true"
+                else "Typologie stable (indice de Rand ajusté d\u2019au moins 0,6 sur rééchantillonnages).")
+    if col == "ari_territory_class":
+        return (f"Accord entre les modèles et la classe de territoire : {format_value(v)} (indice de Rand ajusté ; "
+                "0 = sans rapport, 1 = identiques ; un modèle qui ne ferait que redire la classe serait proche de 1).")
+    if col == "ari_class_x_type":
+        return (f"Accord entre les modèles et le simple croisement classe de territoire × type de lieu : "
+                f"{format_value(v)}.")
     if col == "stability_ari":
         return (f"Stabilité de la partition (indice de Rand ajusté sur rééchantillonnages, 1 = parfaite) : "
                 f"{format_value(v)}.")
@@ -345,6 +377,21 @@ def rural_agreement(tables: dict[str, pd.DataFrame]) -> str:
             f"habitants, {'exactement' if same else 'à la différence de'} la ligne « Commune rurale » de ce tableau.")
 
 
+def section_title(title: str, df: pd.DataFrame) -> str:
+    """The section title, with « (typologie instable) » when the table says the typology is unstable."""
+    if "typology_unstable" in df and df["typology_unstable"].astype(str).str.lower().eq("true").any():
+        return f"{title} (typologie instable)"
+    return title
+
+
+def section_text(name: str, df: pd.DataFrame) -> str:
+    """French paragraphs built from the table ``name`` (``SECTION_TEXT``), each with ``data-sentence``."""
+    make = SECTION_TEXT.get(name)
+    if make is None or df.empty:
+        return ""
+    return "".join(f'<p class="sentence" data-sentence="{html.escape(name)}">{html.escape(t)}</p>' for t in make(df))
+
+
 def render_report(title: str, territory: str, figures: list[Figure], mission: list[dict[str, Any]],
                   tables: dict[str, pd.DataFrame], sources: list[Source], atlas_link: str | None = "atlas/index.html",
                   generated: str = "", territory_label: str | None = None,
@@ -356,7 +403,8 @@ def render_report(title: str, territory: str, figures: list[Figure], mission: li
     env = jinja2.Environment(autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     tpl = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
     guides = {**GUIDES, "by_density": " ".join(filter(None, [GUIDES["by_density"], rural_agreement(tables)]))}
-    sections = [{"id": sid, "title": t, "file": f, "html": jinja2.utils.markupsafe.Markup(table_html(tables[f], f)),
+    sections = [{"id": sid, "title": section_title(t, tables[f]), "file": f,
+                 "html": jinja2.utils.markupsafe.Markup(section_text(f, tables[f]) + table_html(tables[f], f)),
                  "n": len(tables[f]), "guide": guides.get(sid, "")} for f, sid, t in TABLES
                 if f in tables and not (f in SKIP_WHEN_EMPTY and tables[f].empty)]
     sites_summary = tables.get("proposed_sites_summary.csv")

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import time
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,9 @@ def _convert(downloaded: Path, spec: SourceFile, out: Path) -> None:
     """Write into ``out`` the official download in the layout the readers expect."""
     if spec.convert_from == "xlsx":
         pd.read_excel(downloaded, sheet_name=0, skiprows=4, dtype=str).to_csv(out, index=False, encoding="utf-8")
+    elif spec.convert_from == "zip":  # the official zip holds the file under its own name
+        with zipfile.ZipFile(downloaded) as z, z.open(spec.name) as src, out.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
     elif spec.compress_download == "gzip":
         with downloaded.open("rb") as src, gzip.open(out, "wb") as dst:
             shutil.copyfileobj(src, dst)

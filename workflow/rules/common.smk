@@ -66,6 +66,7 @@ DEMO_SOURCES = [
     "arcep_ftth_latest",
     "insee_mobpro_national",
     "eurostat_popgrid_1km",
+    "insee_filosofi_2019",
 ]
 
 

@@ -11,6 +11,7 @@ TYPOLOGY_SOURCE_IDS = (
     + [e["id"] for e in space_sources() if e["kind"] != "generic_csv"]
     + list(config["indicators"]["fibre_sources"])
     + commuting_sources()
+    + ["insee_filosofi_2019"]
 )
 CENSUS = next((e for e in space_sources() if e["kind"] == "ftl_census"), None)
 
@@ -41,12 +42,15 @@ rule typology_space_models:
         spaces=f"{PROC}/spaces.parquet",
         communes=f"{PROC}/communes.parquet",
         indicators=f"{PROC}/indicators.parquet",
+        context=f"{PROC}/spaces_context.parquet",
+        census=raw_files(CENSUS["id"]) if CENSUS is not None else [],
     output:
         models=f"{PROC}/space_models.parquet",
         scores=f"{RES}/tables/space_model_scores.csv",
         profiles=f"{RES}/tables/space_model_profiles.csv",
         stability=f"{RES}/tables/space_model_stability.csv",
-        cross=f"{RES}/tables/space_models_by_territory_class.csv",
+        fit=f"{RES}/tables/model_fit_by_territory_class.csv",
+        checks=f"{RES}/tables/space_model_checks.csv",
     params:
         territory=TERRITORY.spec,
         source_ids=TYPOLOGY_SOURCE_IDS,
@@ -55,8 +59,13 @@ rule typology_space_models:
         k_max=TYPO["k_max"],
         seed=TYPO["seed"],
         bootstrap=TYPO["bootstrap"],
+        k=TYPO.get("space_k"),
+        census_id=CENSUS["id"] if CENSUS is not None else "",
+        census_year=int("".join(ch for ch in CENSUS["id"] if ch.isdigit())[-4:] or 2023) if CENSUS is not None else 0,
+        stability_threshold=TYPO.get("stability_threshold", 0.8),
+        min_places=TYPO.get("min_places", 10),
+        max_class_ari=TYPO.get("max_class_ari", 0.3),
         around_km=TYPO["around_km"],
-        fibre_vintage=TYPO["fibre_vintage"],
         min_feature_coverage=TYPO["min_feature_coverage"],
         silhouette_sample=TYPO["silhouette_sample"],
         bootstrap_max_points=TYPO["bootstrap_max_points"],
@@ -75,12 +84,14 @@ rule typology_space_models:
 
 rule typology_territory_profiles:
     message:
-        "Profiles of the {params.unit}s of {params.territory} ({params.method}, k={params.k})"
+        "Profiles of the {params.unit}s of {params.territory} ({params.method}, k={params.k} (None: from stability))"
     input:
         sources_yaml=SOURCES_YAML,
         spaces=f"{PROC}/spaces_context.parquet",
         communes=f"{PROC}/communes.parquet",
         indicators=f"{PROC}/indicators.parquet",
+        crosswalk=f"{PROC}/commune_crosswalk.parquet",
+        income=raw("insee_filosofi_2019", "cc_filosofi_2019_COM.CSV"),
     output:
         profiles=f"{PROC}/territory_profiles.parquet",
         scores=f"{RES}/tables/territory_profile_scores.csv",
@@ -91,6 +102,7 @@ rule typology_territory_profiles:
         unit=TYPO["territory_unit"],
         method=TYPO["territory_method"],
         k=TYPO["territory_k"],
+        stability_threshold=TYPO.get("stability_threshold", 0.8),
         k_min=TYPO["k_min"],
         k_max=TYPO["k_max"],
         seed=TYPO["seed"],
@@ -179,6 +191,7 @@ if CENSUS is not None:
             k_max=TYPO["k_max"],
             seed=TYPO["seed"],
             bootstrap=TYPO["bootstrap"],
+            stability_threshold=TYPO.get("stability_threshold", 0.8),
             min_feature_coverage=TYPO["min_feature_coverage"],
             silhouette_sample=TYPO["silhouette_sample"],
             bootstrap_max_points=TYPO["bootstrap_max_points"],

@@ -3,7 +3,13 @@
 import pandas as pd
 
 from coworking_geo.clustering import cluster
-from coworking_geo.economic_models import economic_features, link_spaces, name_economic_models, read_census
+from coworking_geo.economic_models import (
+    economic_features,
+    economic_weights,
+    link_spaces,
+    name_economic_models,
+    read_census,
+)
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
 from coworking_geo.sources import load_sources, provenance
@@ -19,8 +25,12 @@ with snakemake_script(smk) as log:
     X = model_features(feats, p.min_feature_coverage)
     res = cluster(X, p.method, p.k_min, p.k_max, seed=p.seed, n_bootstrap=p.bootstrap,
                   sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points,
-                  min_cluster_size=p.hdbscan_min_cluster_size)
+                  min_cluster_size=p.hdbscan_min_cluster_size, weights=economic_weights(X.columns, groups),
+                  stability_threshold=p.stability_threshold)
     prof = name_economic_models(X, res)
+    if res.unstable:
+        prof["model_name"] = prof["model_name"] + " (typologie instable)"
+    prof["typology_unstable"] = res.unstable
     prof.insert(2, "chosen_k", res.k)
     prof.insert(3, "k_reason", res.reason)
     prof.insert(4, "stability_ari", res.stability_ari)

@@ -1,5 +1,4 @@
-"""Snakemake script: profiles of communes (or EPCI) on need and offer."""
-
+"""Snakemake script: profiles of communes (or EPCI) on need, offer and income."""
 
 from coworking_geo.clustering import cluster
 from coworking_geo.io import read_table, write_csv, write_parquet
@@ -10,19 +9,24 @@ from coworking_geo.territory_profiles import (
     commune_table,
     name_profiles,
     profile_features,
+    read_filosofi,
     spatial_labels,
 )
 
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:
     p = smk.params
+    income = read_filosofi(smk.input.income, read_table(smk.input.crosswalk))
     table = commune_table(read_table(smk.input.communes), read_table(smk.input.indicators),
-                          read_table(smk.input.spaces), p.fibre_vintage)
+                          read_table(smk.input.spaces), p.fibre_vintage, income)
     feats = profile_features(table, p.unit)
     X = model_features(feats, p.min_feature_coverage)
     res = cluster(X, p.method, p.k_min, p.k_max, seed=p.seed, n_bootstrap=p.bootstrap, k=p.k,
-                  sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points)
+                  sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points,
+                  stability_threshold=p.stability_threshold)
     prof = name_profiles(feats, res)
+    if res.unstable:
+        prof["profile_name"] = prof["profile_name"] + " (typologie instable)"
     key = "epci_code" if p.unit == "epci" else "insee_code"
     out = feats.copy()
     out.insert(0, "profile_id", res.labels.reindex(feats.index).to_numpy() + 1)
@@ -39,7 +43,7 @@ with snakemake_script(smk) as log:
         out["spatial_profile_id"] = spatial_labels(res.scaled, pts, res.k).reindex(out[key]).to_numpy() + 1
         cols.append("spatial_profile_id")
     prov = provenance(load_sources(smk.input.sources_yaml), list(p.source_ids), p.territory,
-                      "Profiles of territories (need and offer)")
+                      "Profiles of territories (need, offer and income)")
     write_parquet(out[cols], smk.output.profiles, prov)
     scores = res.scores.copy()
     scores["reason"] = scores["chosen"].map({True: res.reason, False: ""})
@@ -47,8 +51,12 @@ with snakemake_script(smk) as log:
     scores["unit"] = p.unit
     write_csv(scores, smk.output.scores, prov)
     prof.insert(2, "unit", p.unit)
+    prof.insert(3, "chosen_k", res.k)
+    prof.insert(4, "k_reason", res.reason)
     prof["features"] = ";".join(X.columns)
     prof["stability_ari"] = res.stability_ari
+    prof["typology_unstable"] = res.unstable
     write_csv(prof, smk.output.summary, prov)
     for _, r in prof.iterrows():
         log.info("profile %d %-55s %6d units", r["profile_id"], r["profile_name"], r["n_units"])
+    log.info("chosen k=%d: %s", res.k, res.reason)

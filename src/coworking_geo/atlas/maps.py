@@ -121,6 +121,8 @@ def encode_polygons(geoms: Any, precision: int) -> list[list[list[int]]]:
     (lon, lat), the closing vertex dropped. Decoded in the page by ``cgDecode``.
     """
     arr = np.asarray(geoms, dtype=object)
+    if len(arr) == 0:  # e.g. no commune with a space in the territory
+        return []
     parts, idx = shapely.get_parts(arr, return_index=True)
     polys = parts[shapely.get_type_id(parts) == 3]
     idx = idx[shapely.get_type_id(parts) == 3]

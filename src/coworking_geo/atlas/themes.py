@@ -260,7 +260,9 @@ def profiles_layer(communes: pd.DataFrame, profiles: pd.DataFrame) -> ThemeLayer
         cats = [c for c in order if c in set(cats)]
     spec = {str(c): (str(c), col) for c, col in zip(cats, qualitative(len(cats)), strict=True)}
     colours, labels, legend = categorical(v, spec)
-    return ThemeLayer("territory_profiles", "Profils de territoires", "Profil", "Profil", colours, labels, legend,
+    unstable = bool(len(cats)) and all(str(c).endswith("(typologie instable)") for c in cats)
+    title = "Profils de territoires (typologie instable)" if unstable else "Profils de territoires"
+    return ThemeLayer("territory_profiles", title, "Profil", "Profil", colours, labels, legend,
                       ("territories", "fibre", "commuting", "population"))
 
 

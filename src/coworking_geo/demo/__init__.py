@@ -19,6 +19,7 @@ import numpy as np
 from coworking_geo.demo import (
     admin_files,
     fibre_files,
+    income_files,
     mobpro_files,
     popgrid_files,
     spaces_files,
@@ -45,6 +46,7 @@ DEMO_FILES: dict[str, list[str]] = {
     "arcep_ftth_latest": ["arcep_ftth_pct_communes_latest.csv"],
     "insee_mobpro_national": ["base-flux-mobilite-domicile-lieu-travail-2022_csv.zip"],
     "eurostat_popgrid_1km": ["eurostat_geostat_popgrid_1km_FR_2021_epsg3035.tif"],
+    "insee_filosofi_2019": ["cc_filosofi_2019_COM.CSV", "meta_cc_filosofi_2019_COM.CSV"],
 }
 
 
@@ -87,6 +89,7 @@ def write_demo_sources(out_root: str | os.PathLike[str], seed: int, n_communes: 
                                       "base-flux-mobilite-domicile-lieu-travail-2022_csv.zip", n_flows)
     grid = popgrid_files.write_popgrid(terr, _rng(seed, 8), root / "eurostat_popgrid_1km" /
                                        "eurostat_geostat_popgrid_1km_FR_2021_epsg3035.tif")
+    income_files.write_filosofi(terr, root / "insee_filosofi_2019", _rng(seed, 9))
     c = terr.communes
     log.info("demo territory (seed %s): %d communes, %d inhabitants, metropolis %s (%d communes), "
              "%d CGET rows, %d census rows, %d commuting pairs, grid total %d; written in %.2f s",

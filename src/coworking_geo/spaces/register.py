@@ -250,7 +250,7 @@ def build_register(frames: Sequence[pd.DataFrame], index: CommuneIndex, crosswal
                               geometry=gpd.points_from_xy(kept["lon"], kept["lat"]), crs=4326)
     near = df[status.eq("outside_territory") & df["merged_into"].isna()]
     context = pd.concat([spaces, gpd.GeoDataFrame(
-        near[["space_id", "insee_code", "lon", "lat"]].reset_index(drop=True),
+        near[["space_id", "insee_code", "lon", "lat", "types"]].reset_index(drop=True),
         geometry=gpd.points_from_xy(near["lon"], near["lat"]), crs=4326)], ignore_index=True)
     context["in_territory"] = context.index < len(spaces)
     rejected = df.loc[status.eq("rejected"), ["row", "source", "source_id", "name", "reject_reason"]].rename(
@@ -260,7 +260,7 @@ def build_register(frames: Sequence[pd.DataFrame], index: CommuneIndex, crosswal
     for s, q in quality.set_index("source").iterrows():
         log.info("%s: %d input rows = %d kept + %d merged + %d rejected + %d outside territory", s,
                  q["input_rows"], q["kept"], q["merged"], q["rejected"], q["outside_territory"])
-    return Register(spaces, context[["space_id", "insee_code", "lon", "lat", "in_territory", "geometry"]],
+    return Register(spaces, context[["space_id", "insee_code", "lon", "lat", "types", "in_territory", "geometry"]],
                     df, rejected, fixes, quality)
 
 
