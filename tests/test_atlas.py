@@ -189,7 +189,7 @@ def test_build_map_offline_with_legend_tooltip_title_provenance(inputs: AtlasInp
 
 def test_spaces_map_popups_and_programme_layers(inputs: AtlasInputs, sources) -> None:
     page, summary = build_map("spaces", inputs, "OpenStreetMap", "demo", "démo", SOURCE_IDS, sources)
-    assert "(synthetic demo data)" in page and "L.tileLayer" in page
+    assert "(données de démonstration synthétiques)" in page and "L.tileLayer" in page
     assert "L.markerClusterGroup" in page and enc("Fabriques de territoire (2)") in page
     assert enc("Manufactures de proximité (1)") in page
     # popup: name (HTML-escaped), type, commune, model, source

@@ -42,9 +42,9 @@ def test_fixture_maps_draw_offline(tmp_path: Path) -> None:
         assert c.console_errors == [], key
         assert c.legend_visible and c.legend_items >= 2, key
         assert c.layer_control, key
-        assert "synthetic demo data" in c.title, key
+        assert "données de démonstration synthétiques" in c.title, key
         # folded provenance: a one-line summary, then the full line (both text of the page)
-        assert c.provenance.startswith("Sources : ") and "Sources : synthetic demo data (coworking-geo" in c.provenance, key
+        assert c.provenance.startswith("Sources : ") and "Sources : données de démonstration synthétiques (coworking-geo" in c.provenance, key
         assert c.screenshot is not None and c.screenshot.stat().st_size > 10_000, key
     # 30 communes + 2 département outlines; the spaces map draws only the 7 communes with a space
     assert checks["territory_class"].polygons == 32

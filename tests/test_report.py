@@ -109,7 +109,7 @@ def test_report_numbers_equal_tables() -> None:
     page = render_report("Diagnostic — test", "demo", figs, mission, tables,
                          [sources["cget_tierslieux_2019"], sources["arcep_ftth_2018t1"]])
     p = parse(page)
-    assert "synthetic demo data" in page and "Diagnostic — test (synthetic demo data)" in page
+    assert "données de démonstration synthétiques" in page and "Diagnostic — test (données de démonstration synthétiques)" in page
     assert p.figures["n_communes"] == "30" and p.figures["n_spaces"] == "8"
     assert p.figures["n_communes_with_space"] == "7" and p.figures["population"] == str(sum(range(30)) * 100 + 30 * 50)
     assert p.figures["n_fabriques"] == "2" and p.figures["n_manufactures"] == "1"

@@ -298,9 +298,9 @@ def table_html(df: pd.DataFrame, name: str, max_rows: int = MAX_ROWS) -> str:
 
 def render_report(title: str, territory: str, figures: list[Figure], mission: list[dict[str, Any]],
                   tables: dict[str, pd.DataFrame], sources: list[Source], atlas_link: str | None = "atlas/index.html",
-                  generated: str = "", territory_label: str | None = None) -> str:
-    """The report page (HTML) from its parts."""
-    label = territory_label or {"france": "France", "demo": "démonstration (données synthétiques)"}.get(
+                  generated: str = "", territory_label: str | None = None, synthesis: str = "") -> str:
+    """The report page (HTML) from its parts; ``synthesis`` (HTML, :mod:`coworking_geo.synthesis`) comes first."""
+    label = territory_label or {"france": "France", "demo": "démonstration (données de démonstration synthétiques)"}.get(
         territory, territory)
     env = jinja2.Environment(autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     tpl = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
@@ -309,4 +309,5 @@ def render_report(title: str, territory: str, figures: list[Figure], mission: li
     demo = territory == "demo"
     return tpl.render(title=title_for(title, territory), territory=territory, figures=figures, mission=mission,
                       fmt=format_value, sections=sections, sources=sources, demo=demo, atlas_link=atlas_link,
-                      generated=generated, territory_label=label)
+                      generated=generated, territory_label=label,
+                      synthesis=jinja2.utils.markupsafe.Markup(synthesis))

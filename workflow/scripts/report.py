@@ -1,4 +1,4 @@
-"""Rule report: the HTML report from the processed tables and results tables."""
+"""Rule report: the HTML report from the processed tables and results tables, opened by the synthesis."""
 
 import datetime as dt
 from pathlib import Path
@@ -8,6 +8,7 @@ from coworking_geo.io import read_table, write_text
 from coworking_geo.log import snakemake_script
 from coworking_geo.report import headline_figures, mission_comparison, render_report
 from coworking_geo.sources import load_sources
+from coworking_geo.synthesis import dated_line, register_label, synthesis, synthesis_html
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821
@@ -15,14 +16,22 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     i = smk.input
     communes, spaces = read_table(i.communes), read_table(i.spaces)
     tables = {Path(f).name: read_codes_csv(f) for f in i.tables}
+    # optional tables written by other stages when they exist (read defensively, never required)
+    for f in p.optional_tables:
+        if Path(f).exists() and Path(f).name not in tables:
+            tables[Path(f).name] = read_codes_csv(f)
     figures = headline_figures(communes, spaces, read_table(i.indicators), read_table(i.programmes),
                                tables.get("priority_territories.csv"), tables.get("proposed_sites.csv"),
                                p.radius_km)
     mission = mission_comparison(spaces, communes, tables.get("mission_shares.csv"))
     sources = load_sources(i.sources_yaml)
     used = [sources[s] for s in dict.fromkeys(x for ids in p.source_ids.values() for x in ids) if s in sources]
+    now = dt.datetime.now(dt.timezone.utc)
+    answers = synthesis(tables, register_label(used, p.source_ids["spaces"]), p.atlas_links)
     page = render_report(f"Diagnostic des espaces de coworking et tiers-lieux — {p.territory_label}", p.territory,
-                         figures, mission, tables, used,
-                         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+                         figures, mission, tables, used, generated=now.strftime("%d/%m/%Y %H:%M UTC"),
+                         territory_label=p.territory_label,
+                         synthesis=synthesis_html(answers, dated_line(now, p.territory_label)))
     write_text(smk.output[0], page)
-    log.info("report: %d figures, %d tables, %d sources", len(figures), len(tables), len(used))
+    log.info("report: synthesis of %d questions (%d figures), %d figures, %d tables, %d sources", len(answers),
+             sum(a.html_figures() for a in answers), len(figures), len(tables), len(used))
