@@ -72,6 +72,8 @@ REPORT_TABLES = [
         "proposed_sites.csv",
         "spaces_quality.csv",
         "mission_shares.csv",
+        "space_model_stability.csv",
+        "proposed_sites_summary.csv",
     ]
 ]
 
@@ -204,11 +206,54 @@ rule atlas_screenshots:
         "../scripts/atlas_screenshots.py"
 
 
+# atlas indicator key -> link from the report's synthesis (relative to results/{territory}/)
+SYNTHESIS_LINKS = {key: f"atlas/{key}.html" for key in ATLAS_THEMES}
+# tables other stages may write; the synthesis uses them when present, never requires them
+SYNTHESIS_OPTIONAL_TABLES = [
+    f"{RES}/tables/{name}"
+    for name in [
+        "model_fit_by_territory_class.csv",
+        "places.csv",
+    ]
+]
+
+
+rule portraits:
+    message:
+        "Portraits de territoire of {params.territory}: one page per département"
+    input:
+        communes=f"{PROC}/communes.parquet",
+        departements=f"{PROC}/departements.parquet",
+        regions=f"{PROC}/regions.parquet",
+        spaces=f"{PROC}/spaces.parquet",
+        space_models=f"{PROC}/space_models.parquet",
+        indicators=f"{PROC}/indicators.parquet",
+        priority=f"{RES}/tables/priority_territories.csv",
+        sites=f"{RES}/tables/proposed_sites.csv",
+    output:
+        directory(f"{RES}/portraits"),
+    params:
+        territory=TERRITORY.spec,
+        long_commute_km=config["indicators"]["long_commute_km"],
+    log:
+        f"{LOGS}/portraits.log",
+    benchmark:
+        f"{BENCH}/portraits.tsv"
+    resources:
+        mem_mb=1500,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/portraits.py"
+
+
 rule report:
     message:
         "HTML report of {params.territory}"
     input:
         sources_yaml=SOURCES_YAML,
+        departements=f"{PROC}/departements.parquet",
+        regions=f"{PROC}/regions.parquet",
         communes=f"{PROC}/communes.parquet",
         spaces=f"{PROC}/spaces.parquet",
         indicators=f"{PROC}/indicators.parquet",
@@ -218,9 +263,10 @@ rule report:
         report(f"{RES}/report.html", caption="../report/report.rst", category="Rapport"),
     params:
         territory=TERRITORY.spec,
-        territory_label=ATLAS_LABEL,
         source_ids=ATLAS_SOURCE_IDS,
         radius_km=10,
+        atlas_links=SYNTHESIS_LINKS,
+        optional_tables=SYNTHESIS_OPTIONAL_TABLES,
     log:
         f"{LOGS}/report.log",
     benchmark:

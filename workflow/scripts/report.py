@@ -6,6 +6,7 @@ from pathlib import Path
 from coworking_geo.atlas.build import read_codes_csv
 from coworking_geo.io import read_table, write_text
 from coworking_geo.log import snakemake_script
+from coworking_geo.portraits import territory_label
 from coworking_geo.report import headline_figures, mission_comparison, render_report
 from coworking_geo.sources import load_sources
 from coworking_geo.synthesis import dated_line, register_label, synthesis, synthesis_html
@@ -15,6 +16,7 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     p = smk.params
     i = smk.input
     communes, spaces = read_table(i.communes), read_table(i.spaces)
+    label = territory_label(p.territory, read_table(i.departements), read_table(i.regions))
     tables = {Path(f).name: read_codes_csv(f) for f in i.tables}
     # optional tables written by other stages when they exist (read defensively, never required)
     for f in p.optional_tables:
@@ -27,11 +29,11 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     sources = load_sources(i.sources_yaml)
     used = [sources[s] for s in dict.fromkeys(x for ids in p.source_ids.values() for x in ids) if s in sources]
     now = dt.datetime.now(dt.timezone.utc)
-    answers = synthesis(tables, register_label(used, p.source_ids["spaces"]), p.atlas_links)
-    page = render_report(f"Diagnostic des espaces de coworking et tiers-lieux — {p.territory_label}", p.territory,
+    answers = synthesis(tables, register_label(used, spaces["source"].astype(str).unique().tolist()), p.atlas_links)
+    page = render_report(f"Diagnostic des espaces de coworking et tiers-lieux — {label}", p.territory,
                          figures, mission, tables, used, generated=now.strftime("%d/%m/%Y %H:%M UTC"),
-                         territory_label=p.territory_label,
-                         synthesis=synthesis_html(answers, dated_line(now, p.territory_label)))
+                         territory_label=label,
+                         synthesis=synthesis_html(answers, dated_line(now, label)))
     write_text(smk.output[0], page)
     log.info("report: synthesis of %d questions (%d figures), %d figures, %d tables, %d sources", len(answers),
              sum(a.html_figures() for a in answers), len(figures), len(tables), len(used))
