@@ -399,7 +399,8 @@ def fund_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     return a
 
 
-def synthesis(tables: dict[str, pd.DataFrame], register: str, links: dict[str, str] | None = None) -> list[Answer]:
+def synthesis(tables: dict[str, pd.DataFrame], register: str, links: dict[str, str] | None = None,
+              tables_href: str = "tables/") -> list[Answer]:
     """The four answers from the tables (file name → frame); ``register`` names the places' sources and vintages.
 
     ``links`` maps an atlas indicator key (spaces, access_distance, priority,
@@ -408,6 +409,9 @@ def synthesis(tables: dict[str, pd.DataFrame], register: str, links: dict[str, s
     lk = links or {}
     answers = [where_answer(tables, register, lk), lack_answer(tables, lk), models_answer(tables, lk),
                fund_answer(tables, lk)]
+    for a in answers:
+        a.links = [(lab, tables_href + h.removeprefix("tables/") if h.startswith("tables/") else h)
+                   for lab, h in a.links]
     return answers
 
 

@@ -78,6 +78,18 @@ REPORT_TABLES = [
 ]
 
 
+# atlas indicator key -> link from the report's synthesis (relative to results/{territory}/)
+SYNTHESIS_LINKS = {key: f"atlas/atlas.html#{key}" for key in ATLAS_THEMES}
+# tables other stages may write; the synthesis uses them when present, never requires them
+SYNTHESIS_OPTIONAL_TABLES = [
+    f"{RES}/tables/{name}"
+    for name in [
+        "model_fit_by_territory_class.csv",
+        "places.csv",
+    ]
+]
+
+
 report: "../report/workflow.rst"
 
 
@@ -157,21 +169,50 @@ for _suffix, (_themes, _inputs) in ATLAS_GROUPS.items():
             "../scripts/atlas_static.py"
 
 
+rule atlas_single:
+    message:
+        "One-page atlas of {params.territory}: communes shipped once, indicators from a menu"
+    input:
+        **ATLAS_INPUTS,
+        regions=f"{PROC}/regions.parquet",
+    output:
+        html=f"{RES}/atlas/atlas.html",
+        geometry=f"{RES}/atlas/communes.js",
+        data=f"{RES}/atlas/data.js",
+        summary=f"{RES}/atlas/atlas.json",
+    params:
+        **ATLAS_PARAMS,
+        tiles=ATLAS["tiles"],
+        atlas_precision=3,
+    log:
+        f"{LOGS}/atlas/single.log",
+    benchmark:
+        f"{BENCH}/atlas/single.tsv"
+    resources:
+        mem_mb=3000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/atlas_single.py"
+
+
 rule atlas_index:
     message:
-        "Atlas index page of {params.territory}"
+        "Atlas home page of {params.territory}: synthesis and indicators"
     input:
         sources_yaml=SOURCES_YAML,
-        summary=ATLAS_SUMMARIES,
-        maps=expand(f"{RES}/atlas/{{theme}}.html", theme=ATLAS_THEMES),
+        summary=f"{RES}/atlas/atlas.json",
         pngs=expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES),
+        departements=f"{PROC}/departements.parquet",
+        regions=f"{PROC}/regions.parquet",
+        spaces=f"{PROC}/spaces.parquet",
+        tables=REPORT_TABLES,
     output:
         report(f"{RES}/atlas/index.html", caption="../report/atlas_index.rst", category="Atlas"),
     params:
         territory=TERRITORY.spec,
-        territory_label=ATLAS_LABEL,
         source_ids=ATLAS_SOURCE_IDS,
-        themes=ATLAS_THEMES,
+        optional_tables=SYNTHESIS_OPTIONAL_TABLES,
     log:
         f"{LOGS}/atlas/index.log",
     benchmark:
@@ -204,18 +245,6 @@ rule atlas_screenshots:
         "../envs/coworking-geo.yaml"
     script:
         "../scripts/atlas_screenshots.py"
-
-
-# atlas indicator key -> link from the report's synthesis (relative to results/{territory}/)
-SYNTHESIS_LINKS = {key: f"atlas/{key}.html" for key in ATLAS_THEMES}
-# tables other stages may write; the synthesis uses them when present, never requires them
-SYNTHESIS_OPTIONAL_TABLES = [
-    f"{RES}/tables/{name}"
-    for name in [
-        "model_fit_by_territory_class.csv",
-        "places.csv",
-    ]
-]
 
 
 rule portraits:
