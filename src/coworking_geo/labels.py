@@ -23,7 +23,7 @@ SOURCE_FR: dict[str, str] = {
     "france_tierslieux_2026": "France Tiers-Lieux (recensement)",
     "insee_mobpro_idf_rp2014": "MOBPRO Île-de-France (RP 2014)",
     "insee_mobpro_orne": "MOBPRO Orne (fichier détail)",
-    "total": "Total",
+    "none": "Aucune (hors du champ des flux lus)", "total": "Total",
 }
 #: other coded values (status, methods, kinds) shown in tables
 VALUE_FR: dict[str, str] = {

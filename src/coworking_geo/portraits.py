@@ -283,7 +283,7 @@ def portrait_page(code: str, d: PortraitData, comp: dict[str, pd.DataFrame], sha
                    if len(models) else "<p>Aucun lieu recensé dans le département.</p>")
     places = sp.assign(commune=sp["insee_code"].map(com["name"])).sort_values(["commune", "name"])
     places_html = _table(["Lieu", "Commune", "Type", "Modèle"],
-                         [[html.escape(str(r["name"])), html.escape(str(r["commune"])), html.escape(_types_fr(r["types"])),
+                         [[f'<span translate="no">{html.escape(str(r["name"]))}</span>', html.escape(str(r["commune"])), html.escape(_types_fr(r["types"])),
                            html.escape(str(r["model_name"]) if pd.notna(r["model_name"]) else "Non classé")]
                           for r in places.to_dict("records")], set()) if len(places) else ""
 
