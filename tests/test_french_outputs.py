@@ -8,12 +8,13 @@ portrait, for each built territory under results/ (France, the Orne, the demo).
 
 from __future__ import annotations
 
-import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from coworking_geo.atlas.single import read_js
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,7 +63,7 @@ def visible_text(page: str) -> str:
 
 def data_js_texts(path: Path) -> str:
     """The reader-facing strings of the atlas data.js (indicator titles, labels, legends, notes, filters)."""
-    d = json.loads(path.read_text(encoding="utf-8").split("=", 1)[1].rstrip(";\n"))
+    d = read_js(path.read_text(encoding="utf-8"))
     out = []
     for ind in d["indicators"]:
         out += [ind["title"], ind["label"], ind.get("note", ""), ind.get("na", "")]

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from coworking_geo.atlas.build import load_inputs, provenance_short
-from coworking_geo.atlas.single import atlas_files
+from coworking_geo.atlas.single import atlas_files, read_js
 from coworking_geo.io import read_table, write_text
 from coworking_geo.log import snakemake_script
 from coworking_geo.portraits import territory_label
@@ -24,7 +24,7 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     out = Path(smk.output.html).parent
     for name, text in files.items():
         write_text(out / name, text)
-    data = json.loads(files["data.js"].split("=", 1)[1].rstrip(";\n"))
+    data = read_js(files["data.js"])
     summary = {"title": label, "bytes": sum(len(t.encode("utf-8")) for t in files.values()),
                "files": {k: len(v.encode("utf-8")) for k, v in files.items()},
                "indicators": [{"key": i["key"], "title": i["title"], "note": i.get("note", "")}

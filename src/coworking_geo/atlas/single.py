@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from coworking_geo.atlas import themes
 from coworking_geo.atlas.build import AtlasInputs, model_colours
@@ -237,18 +237,24 @@ def sites(inp: AtlasInputs) -> list[list[Any]]:
 
 
 def geometry_payload(inp: AtlasInputs, precision: int) -> dict[str, Any]:
-    """Commune polygons (quantised deltas), names, codes, bounding boxes; départements outlines."""
+    """Commune polygons (quantised deltas), names and codes; départements outlines (bounding boxes are
+    computed in the page while decoding)."""
     com = inp.communes.reset_index(drop=True)
-    b = shapely.bounds(com.geometry.values)
-    q = 10 ** precision
     return {"p": precision, "g": encode_polygons(com.geometry.values, precision),
             "n": com["name"].astype(str).tolist(), "k": com["insee_code"].astype(str).tolist(),
-            "b": np.round(b * q).astype(int).tolist(),
             "d": encode_polygons(inp.departements.geometry.values, precision)}
 
 
 def _js(var: str, payload: Any) -> str:
-    return f"window.{var}=" + json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + ";\n"
+    """``window.VAR=JSON.parse('…');`` (JSON.parse of a string is faster to load than a large JS literal)."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return f"window.{var}=JSON.parse('" + text.replace("\\", "\\\\").replace("'", "\\'") + "');\n"
+
+
+def read_js(text: str) -> Any:
+    """The payload of a file written by :func:`_js` (for the summary and the tests)."""
+    body = text.split("JSON.parse('", 1)[1].rsplit("');", 1)[0]
+    return json.loads(re.sub(r"\\(.)", r"\1", body, flags=re.S))
 
 
 PAGE = """<!DOCTYPE html>

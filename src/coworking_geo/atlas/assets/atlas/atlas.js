@@ -19,24 +19,29 @@
     var s = Math.sin(lat * Math.PI / 180);
     return [(lon + 180) / 360, 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)];
   }
-  // each geometry: its rings (polygon structure is not needed on a canvas filled even-odd)
-  function decode(list) {
+  // each geometry: its rings (polygon structure is not needed on a canvas filled even-odd); ``bb`` receives
+  // the integer bounding box [minx, miny, maxx, maxy] of each geometry (units of 10^-p degrees)
+  function decode(list, bb) {
     return list.map(function (polys) {
-      var rings = [];
+      var rings = [], x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
       polys.forEach(function (poly) {
         poly.forEach(function (ring) {
           var out = new Float64Array(ring.length), x = 0, y = 0;
           for (var i = 0; i < ring.length; i += 2) {
             x += ring[i]; y += ring[i + 1];
+            if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
             var m = merc(x / S, y / S); out[i] = m[0]; out[i + 1] = m[1];
           }
           rings.push(out);
         });
       });
+      if (bb) bb.push([x0, y0, x1, y1]);
       return rings;
     });
   }
-  var geoms = decode(G.g), deps = decode(G.d), box = new Float64Array(4 * N), cen = new Float64Array(2 * N);
+  G.b = [];
+  var geoms = decode(G.g, G.b), deps = decode(G.d), box = new Float64Array(4 * N), cen = new Float64Array(2 * N);
+  G.g = G.d = null;  // the decoded rings replace the integer deltas
   for (var i = 0; i < N; i++) {
     var b = G.b[i], a = merc(b[0] / S, b[3] / S), c = merc(b[2] / S, b[1] / S);
     box[4 * i] = a[0]; box[4 * i + 1] = a[1]; box[4 * i + 2] = c[0]; box[4 * i + 3] = c[1];
@@ -53,6 +58,10 @@
   }
 
   var state = {ind: D.indicators[0], sel: -1};
+  D.indicators.forEach(function (ind) { if (ind.key === location.hash.slice(1)) state.ind = ind; });
+  var P = D.places, nP = P.rows.length, pm = new Float64Array(2 * nP), vis = new Uint8Array(nP).fill(1), pcol = [];
+  P.rows.forEach(function (r, j) { var m = merc(r[1], r[0]); pm[2 * j] = m[0]; pm[2 * j + 1] = m[1];
+    pcol.push(r[5] >= 0 ? P.colours[r[5]] : "#777"); });
   function colourOf(i) {
     var ind = state.ind;
     if (ind.kind === "symbols") return "#f3f3f3";
@@ -62,7 +71,7 @@
 
   // ---- canvas layer: all communes grouped by colour, then symbols, then the selection ----
   var Choro = L.Layer.extend({
-    initialize: function (filter) { this._filter = filter; },
+    initialize: function (filter, places) { this._filter = filter; this._places = places; },
     onAdd: function (map) {
       this._map = map;
       this._c = L.DomUtil.create("canvas", "cg-canvas leaflet-zoom-hide");
@@ -114,9 +123,28 @@
           ctx.fill(); ctx.stroke();
         });
       }
+      if (this._places) {
+        ctx.lineWidth = 1; ctx.strokeStyle = "#222";
+        for (var j = 0; j < nP; j++) {
+          if (!vis[j]) continue;
+          var px = pm[2 * j] * sc - ox, py = pm[2 * j + 1] * sc - oy;
+          if (px < -6 || py < -6 || px > size.x + 6 || py > size.y + 6) continue;
+          ctx.beginPath(); ctx.arc(px, py, 4.5, 0, 2 * Math.PI); ctx.fillStyle = pcol[j]; ctx.fill(); ctx.stroke();
+        }
+      }
       if (state.sel >= 0 && (!f || f(state.sel))) {
         ctx.beginPath(); trace(geoms[state.sel]); ctx.strokeStyle = "#e00"; ctx.lineWidth = 2.5; ctx.stroke();
       }
+    },
+    pickPlace: function (e) {
+      var map = this._map, sc = 256 * Math.pow(2, map.getZoom()), o = map.getPixelBounds().min, p = e.containerPoint;
+      var best = -1, bd = 36;
+      for (var j = 0; j < nP; j++) {
+        if (!vis[j]) continue;
+        var dx = pm[2 * j] * sc - o.x - p.x, dy = pm[2 * j + 1] * sc - o.y - p.y, d = dx * dx + dy * dy;
+        if (d < bd) { bd = d; best = j; }
+      }
+      return best;
     },
     pick: function (e) {
       var map = this._map, sc = 256 * Math.pow(2, map.getZoom()), p = map.getPixelBounds().min.add(e.containerPoint);
@@ -140,9 +168,9 @@
   map.fitBounds([[v[1], v[0]], [v[3], v[2]]]);
   if (window.CG_TILES) L.tileLayer(window.CG_TILES.url, {attribution: window.CG_TILES.attr, opacity: 0.6}).addTo(map);
   L.control.scale({imperial: false, metric: true, position: "bottomright"}).addTo(map);
-  var choro = new Choro(null).addTo(map);
+  var choro = new Choro(null, true).addTo(map);
   var insets = [];
-  (D.insets || []).forEach(function (dep) {
+  function buildInsets() { (D.insets || []).forEach(function (dep) {
     var idx = [], mem = new Uint8Array(N);
     for (var i = 0; i < N; i++) if (G.k[i].indexOf(dep) === 0) { idx.push(i); mem[i] = 1; }
     if (!idx.length || idx.length === N) return;
@@ -159,35 +187,34 @@
     div.addEventListener("click", function () { map.fitBounds(bounds); });
     div.title = "Afficher ce territoire sur la carte principale";
     insets.push(layer);
-  });
+  }); }
 
   // ---- places, laureates and proposed sites ----
-  var P = D.places, placeLayer = L.layerGroup().addTo(map), siteLayer = L.layerGroup().addTo(map);
+  var siteLayer = L.layerGroup().addTo(map);
   var flt = {types: {}, models: {}, labels: {}, vintages: {}};
   function placeVisible(r) {
     var t = r[4].length ? r[4].some(function (x) { return flt.types[x] !== false; }) : flt.types[-1] !== false;
     var lab = r[6].length ? r[6].some(function (x) { return flt.labels[x] !== false; }) : flt.labels[-1] !== false;
     return t && lab && flt.models[r[5]] !== false && flt.vintages[r[7]] !== false;
   }
-  function drawPlaces() {
-    placeLayer.clearLayers();
-    var n = 0;
-    P.rows.forEach(function (r) {
-      if (!placeVisible(r)) return;
-      n++;
-      var col = r[5] >= 0 ? P.colours[r[5]] : "#777";
-      var com = r[3] >= 0 ? G.n[r[3]] : "";
-      var lines = ["<b>" + esc(r[2]) + "</b>", "Commune : " + esc(com),
-        "Type : " + esc(r[4].map(function (x) { return P.types[x]; }).join(", ") || "non précisé")];
-      if (r[5] >= 0) lines.push("Modèle : " + esc(P.models[r[5]]));
-      if (r[6].length) lines.push("Label : " + esc(r[6].map(function (x) { return P.labels[x]; }).join(", ")));
-      if (r[7] >= 0) lines.push("Millésime : " + esc(P.vintages[r[7]]));
-      if (r[8]) lines.push("Source : " + esc(r[8]));
-      L.circleMarker([r[0], r[1]], {radius: 4.5, color: "#222", weight: 1, fillColor: col, fillOpacity: 0.95})
-        .bindPopup(lines.join("<br>")).bindTooltip(esc(r[2])).addTo(placeLayer);
-    });
-    document.getElementById("cg-fbtn").textContent = "Filtres des lieux (" + n.toLocaleString("fr-FR") + ")";
+  function placeHtml(r) {
+    var com = r[3] >= 0 ? G.n[r[3]] : "";
+    var lines = ["<b>" + esc(r[2]) + "</b>", "Commune : " + esc(com),
+      "Type : " + esc(r[4].map(function (x) { return P.types[x]; }).join(", ") || "non précisé")];
+    if (r[5] >= 0) lines.push("Modèle : " + esc(P.models[r[5]]));
+    if (r[6].length) lines.push("Label : " + esc(r[6].map(function (x) { return P.labels[x]; }).join(", ")));
+    if (r[7] >= 0) lines.push("Millésime : " + esc(P.vintages[r[7]]));
+    if (r[8]) lines.push("Source : " + esc(r[8]));
+    return lines.join("<br>");
   }
+  function openPlace(j) { var r = P.rows[j]; L.popup().setLatLng([r[0], r[1]]).setContent(placeHtml(r)).openOn(map); }
+  function drawPlaces() {
+    var n = 0;
+    P.rows.forEach(function (r, j) { vis[j] = placeVisible(r) ? 1 : 0; n += vis[j]; });
+    document.getElementById("cg-fbtn").textContent = "Filtres des lieux (" + n.toLocaleString("fr-FR") + ")";
+    choro.redraw();
+  }
+  map.on("click", function (e) { var j = choro.pickPlace(e); if (j >= 0) openPlace(j); });
   (D.sites || []).forEach(function (s) {
     L.marker([s[0], s[1]], {icon: L.divIcon({className: "", iconSize: [14, 14],
       html: '<div style="width:12px;height:12px;background:#d7191c;border:2px solid #fff;outline:1px solid #222;transform:rotate(45deg)"></div>'})})
@@ -211,14 +238,16 @@
     });
     if (fs.querySelectorAll("input").length > 1) fdiv.appendChild(fs);
   }
-  filterBox("Type", "types", P.types, 4, true);
-  filterBox("Modèle", "models", P.models, 5, false);
-  filterBox("Label de l\u2019État", "labels", P.labels, 6, true);
-  filterBox("Millésime", "vintages", P.vintages, 7, false);
+  document.getElementById("cg-fbtn").textContent = "Filtres des lieux (" + nP.toLocaleString("fr-FR") + ")";
   document.getElementById("cg-fbtn").addEventListener("click", function () {
+    if (!fdiv.childNodes.length) {  // built on first use
+      filterBox("Type", "types", P.types, 4, true);
+      filterBox("Modèle", "models", P.models, 5, false);
+      filterBox("Label de l\u2019État", "labels", P.labels, 6, true);
+      filterBox("Millésime", "vintages", P.vintages, 7, false);
+    }
     fdiv.hidden = !fdiv.hidden; this.setAttribute("aria-expanded", String(!fdiv.hidden));
   });
-  drawPlaces();
 
   // ---- legend and indicator menu ----
   function legend() {
@@ -242,21 +271,27 @@
   D.indicators.forEach(function (ind, i) {
     var o = document.createElement("option"); o.value = ind.key; o.textContent = ind.title; sel.appendChild(o);
   });
-  function setIndicator(key) {
+  function setIndicator(key, redraw) {
     D.indicators.forEach(function (ind) { if (ind.key === key) state.ind = ind; });
     sel.value = state.ind.key;
     document.title = state.ind.title + " — " + document.querySelector(".cg-head h1").dataset.base;
-    legend(); choro.redraw(); insets.forEach(function (l) { l.redraw(); });
+    legend(); if (redraw !== false) { choro.redraw(); insets.forEach(function (l) { l.redraw(); }); }
     if (location.hash.slice(1) !== state.ind.key) history.replaceState(null, "", "#" + state.ind.key);
   }
   var h1 = document.querySelector(".cg-head h1"); h1.dataset.base = h1.textContent;
   sel.addEventListener("change", function () { setIndicator(sel.value); });
   window.addEventListener("hashchange", function () { setIndicator(location.hash.slice(1)); });
-  setIndicator(location.hash.slice(1) || D.indicators[0].key);
+  setIndicator(state.ind.key, false);  // already drawn with it
 
   // ---- tooltip ----
   var tip = document.createElement("div"); tip.className = "cg-tip"; tip.hidden = true; document.body.appendChild(tip);
   map.on("mousemove", function (e) {
+    var j = choro.pickPlace(e);
+    if (j >= 0) {
+      tip.innerHTML = "<b>" + esc(P.rows[j][2]) + "</b>";
+      tip.style.left = (e.originalEvent.clientX + 14) + "px"; tip.style.top = (e.originalEvent.clientY + 10) + "px";
+      tip.hidden = false; return;
+    }
     var i = choro.pick(e);
     if (i < 0) { tip.hidden = true; return; }
     var ind = state.ind, val;
@@ -271,9 +306,12 @@
   map.on("mouseout", function () { tip.hidden = true; });
 
   // ---- search: communes and places, accents folded ----
-  var index = [];
-  for (i = 0; i < N; i++) index.push({t: 0, i: i, f: fold(G.n[i]), label: G.n[i], sub: G.k[i]});
-  P.rows.forEach(function (r, j) { index.push({t: 1, i: j, f: fold(r[2]), label: r[2], sub: r[3] >= 0 ? G.n[r[3]] : ""}); });
+  var index = null;
+  function buildIndex() {  // on first search
+    index = [];
+    for (var i = 0; i < N; i++) index.push({t: 0, i: i, f: fold(G.n[i]), label: G.n[i], sub: G.k[i]});
+    P.rows.forEach(function (r, j) { index.push({t: 1, i: j, f: fold(r[2]), label: r[2], sub: r[3] >= 0 ? G.n[r[3]] : ""}); });
+  }
   var q = document.getElementById("cg-q"), res = document.getElementById("cg-res"), hits = [], on = 0;
   function go(h) {
     res.innerHTML = ""; q.value = h.label;
@@ -282,11 +320,11 @@
       map.fitBounds([[b[1] / S, b[0] / S], [b[3] / S, b[2] / S]], {maxZoom: 12});
       choro.redraw();
     } else {
-      var r = P.rows[h.i]; map.setView([r[0], r[1]], 14);
-      placeLayer.eachLayer(function (m) { var ll = m.getLatLng(); if (ll.lat === r[0] && ll.lng === r[1]) m.openPopup(); });
+      var r = P.rows[h.i]; map.setView([r[0], r[1]], 14); openPlace(h.i);
     }
   }
   function search() {
+    if (!index) buildIndex();
     var s = fold(q.value.trim()); res.innerHTML = ""; hits = []; on = 0;
     if (s.length < 2) return;
     var starts = [], has = [];
@@ -314,5 +352,6 @@
     else if (e.key === "Escape") res.innerHTML = "";
   });
   q.addEventListener("blur", function () { setTimeout(function () { res.innerHTML = ""; }, 150); });
-  window.cgReady = true;
+  window.cgReadyAt = performance.now(); window.cgReady = true;
+  setTimeout(buildInsets, 0);
 })();
