@@ -89,7 +89,7 @@ def test_atlas_search_alencon_and_switch_indicator(territory: str) -> None:
             page.fill("#cg-q", "")
             page.type("#cg-q", "Alençon")
             page.keyboard.press("Enter")
-            page.wait_for_function(f"cgMap.getZoom() > {z0} + 2", timeout=10_000)
+            page.wait_for_function(f"cgMap.getZoom() > {z0} + {2 if territory == 'france' else 0.5}", timeout=10_000)
             inside = page.evaluate("""() => {
                 const i = CG_GEOM.k.indexOf('61001'), b = CG_GEOM.b[i], s = Math.pow(10, CG_GEOM.p);
                 const c = cgMap.getCenter();
