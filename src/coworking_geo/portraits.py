@@ -249,29 +249,33 @@ def portrait_page(code: str, d: PortraitData, comp: dict[str, pd.DataFrame], sha
     reg = str(deps["reg_code"].get(code, ""))
     reg_name = str(d.regions.set_index("reg_code")["reg_name"].get(reg, reg))
     dep_row, reg_row, fr_row = comp["dep_code"].loc[code], comp["reg_code"].loc[reg], comp["dep_code"].loc["total"]
-    fr_label = territory_label if territory_label != "France" else "France"
-    cols = [label, reg_name, fr_label]
+    fr_label = territory_label
+    # a territory of one département holds neither its whole région nor France: no comparison columns then
+    alone = len(comp["dep_code"]) == 2
+    scopes = [("dep", label, dep_row, code, COLOURS["dep"])]
+    if not alone:
+        scopes += [("reg", reg_name, reg_row, reg, COLOURS["reg"]), ("fr", fr_label, fr_row, "total", COLOURS["fr"])]
     rows = []
     for key, lab, fmt in INDICATORS:
-        cells = [row.get(key) for row in (dep_row, reg_row, fr_row)]
-        rows.append([html.escape(lab)] + [f'<span data-ind="{key}" data-scope="{s}" data-value="{_raw(v)}">'
-                                          f"{html.escape(fmt(v))}</span>" for s, v in zip(("dep", "reg", "fr"),
-                                                                                         cells, strict=True)])
-    comp_table = _table(["Indicateur", *cols], rows, {1, 2, 3}, ' data-table="comparison"')
-
-    classes = [k for k in shares["fr"].columns]
-    series = [(label, COLOURS["dep"]), (reg_name, COLOURS["reg"]), (fr_label, COLOURS["fr"])]
+        rows.append([html.escape(lab)] + [f'<span data-ind="{key}" data-scope="{sc}" data-value="{_raw(r.get(key))}">'
+                                          f"{html.escape(fmt(r.get(key)))}</span>" for sc, _, r, _, _ in scopes])
+    comp_table = _table(["Indicateur", *[s[1] for s in scopes]], rows, set(range(1, len(scopes) + 1)),
+                        ' data-table="comparison"')
+    alone_note = ("<p class=\"note\">Ce portrait est construit pour le seul département : la comparaison avec "
+                  "la région et la France figure dans les portraits de l\u2019analyse nationale "
+                  "(territoire France).</p>" if alone else "")
+    series = [(s[1], s[4]) for s in scopes]
+    shares_of = {"dep": shares["dep"], "reg": shares["reg"], "fr": shares["fr"]}
     chart1 = bar_chart("Population par classe de territoire (part)",
-                       [(TERRITORY_CLASS_FR.get(k, k), [float(shares[s].loc[i, k]) if i in shares[s].index else 0.0
-                                                        for s, i in (("dep", code), ("reg", reg), ("fr", "total"))])
-                        for k in classes], series, fr_percent, vmax=1.0)
+                       [(TERRITORY_CLASS_FR.get(k, k), [float(shares_of[sc].loc[i, k]) if i in shares_of[sc].index
+                                                        else 0.0 for sc, _, _, i, _ in scopes])
+                        for k in shares["fr"].columns], series, fr_percent, vmax=1.0)
     chart2 = bar_chart("Part de la population à moins de 10 km d\u2019un lieu ; part des locaux raccordables",
-                       [("Lieu à < 10 km", [float(r["population_share_within_10km"])
-                                                           for r in (dep_row, reg_row, fr_row)]),
-                        ("Fibre (FttH)", [float(r["fibre_share"]) for r in (dep_row, reg_row, fr_row)])],
+                       [("Lieu à < 10 km", [float(r["population_share_within_10km"]) for _, _, r, _, _ in scopes]),
+                        ("Fibre (FttH)", [float(r["fibre_share"]) for _, _, r, _, _ in scopes])],
                        series, fr_percent, vmax=1.0)
     chart3 = bar_chart("Lieux pour 100 000 habitants",
-                       [("Lieux", [float(r["spaces_per_100k"]) for r in (dep_row, reg_row, fr_row)])],
+                       [("Lieux", [float(r["spaces_per_100k"]) for _, _, r, _, _ in scopes])],
                        series, lambda v: fr_number(v, 2))
 
     c = pd.DataFrame(d.communes.drop(columns="geometry", errors="ignore"))
@@ -317,12 +321,12 @@ def portrait_page(code: str, d: PortraitData, comp: dict[str, pd.DataFrame], sha
 <p>Région {html.escape(reg_name)} · {html.escape(generated)}</p>
 <p>{_int(dep_row['spaces'])} lieux de coworking et tiers-lieux dans {_int(dep_row['communes_with_space'])} communes sur
 {_int(dep_row['communes'])} ; {_pct(dep_row['population_share_within_10km'])} de la population à moins de 10 km d\u2019un
-lieu (région : {_pct(reg_row['population_share_within_10km'])}, {html.escape(fr_label)} :
-{_pct(fr_row['population_share_within_10km'])}).</p>
+lieu{"" if alone else f" (région : {_pct(reg_row['population_share_within_10km'])}, {html.escape(fr_label)} : "
+f"{_pct(fr_row['population_share_within_10km'])})"}.</p>
 <p>Communes par classe de territoire : {html.escape(cls_text)}.</p></div>
 {locator_svg(loc, code, reg_codes, label)}</div>
-<h2>Le département, sa région et {html.escape(fr_label)}</h2>
-{comp_table}
+<h2>{"Le département" if alone else "Le département, sa région et " + html.escape(fr_label)}</h2>
+{alone_note}{comp_table}
 <p class="note">Distances à vol d\u2019oiseau ; population de la grille carroyée de 1 km ; fibre : dernier millésime lu.</p>
 <div class="charts">{chart1}{chart2}{chart3}</div>
 <h2>Navettes domicile-travail</h2><p>{html.escape(commute)}</p>
