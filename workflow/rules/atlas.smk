@@ -227,14 +227,17 @@ rule atlas_index:
 
 rule atlas_screenshots:
     message:
-        "Screenshots of the {params.territory} atlas in headless Chromium (not part of the default targets)"
+        "Screenshots of the {params.territory} atlas, report and a portrait in headless Chromium (not a default target)"
     input:
-        maps=expand(f"{RES}/atlas/{{theme}}.html", theme=ATLAS_THEMES),
+        atlas=f"{RES}/atlas/atlas.html",
+        index=f"{RES}/atlas/index.html",
+        report=f"{RES}/report.html",
+        portraits=f"{RES}/portraits",
     output:
         checks=f"{RES}/atlas/screenshots/checks.json",
-        shots=expand(f"{RES}/atlas/screenshots/{{theme}}.png", theme=ATLAS_THEMES),
     params:
         territory=TERRITORY.spec,
+        portrait="61",
     log:
         f"{LOGS}/atlas/screenshots.log",
     benchmark:
