@@ -60,6 +60,10 @@ CLASSES: dict[str, Classes] = {
                              "0,3 et plus"), "BuPu"),
     "priority": Classes((0, 10.5, 25.5, INF), ("rang 1 à 10", "rang 11 à 25", "rang 26 et au-delà"), "RdPu_r"),
 }
+#: proportional symbols: a circle of ``rmax`` px for ``ref`` (area ∝ value), the same in every territory;
+#: the legend shows ``ref``, ``ref/5`` and ``ref/25``
+SYMBOLS: dict[str, dict[str, float]] = {"spaces": {"ref": 100, "rmax": 24},
+                                        "long_commuters": {"ref": 10000, "rmax": 24}}
 #: a commune with at least this share of FttH premises at the first vintage is "déjà fibrée"
 ALREADY_FIBRED = 0.95
 ALREADY_COLOUR = "#9ecae1"
@@ -116,7 +120,7 @@ def indicators(inp: AtlasInputs) -> list[dict[str, Any]]:
     out.append({"key": "spaces", "title": "Lieux de coworking et tiers-lieux par commune", "kind": "symbols",
                 "label": "Lieux", "legend": [], "s": [int(x) for x in com["insee_code"].map(n).fillna(0)],
                 "fmt": {"scale": 1, "dec": 0, "unit": ""}, "note": "Cercle proportionnel au nombre de lieux.",
-                "sources": "spaces"})
+                "sources": "spaces", **SYMBOLS["spaces"]})
     classes = [k for k in themes.TERRITORY_CLASSES]
     cls = com["territory_class"].astype(str)
     out.append({"key": "territory_class", "title": "Classe de territoire", "kind": "cat", "label": "Classe",
@@ -157,7 +161,8 @@ def indicators(inp: AtlasInputs) -> list[dict[str, Any]]:
                     "kind": "symbols", "label": "Navetteurs", "legend": [],
                     "s": [None if pd.isna(x) else int(round(x)) for x in v],
                     "fmt": {"scale": 1, "dec": 0, "unit": ""},
-                    "note": "Cercle proportionnel au nombre d\u2019actifs. " + note, "sources": "commuting"})
+                    "note": "Cercle proportionnel au nombre d\u2019actifs. " + note, "sources": "commuting",
+                    **SYMBOLS["long_commuters"]})
     if "pop_weighted_dist_km" in ind.columns:
         out.append(choropleth("access_distance", "Distance au lieu le plus proche (à vol d\u2019oiseau)", "Distance",
                               _by_code(com, ind, "pop_weighted_dist_km"),

@@ -119,7 +119,7 @@
         order.sort(function (a, b) { return ind.s[b] - ind.s[a]; });
         ctx.fillStyle = "rgba(230,85,13,.55)"; ctx.strokeStyle = "#8c2d04"; ctx.lineWidth = 1;
         order.forEach(function (i) {
-          ctx.beginPath(); ctx.arc(cen[2 * i] * sc - ox, cen[2 * i + 1] * sc - oy, k * Math.sqrt(ind.s[i]), 0, 2 * Math.PI);
+          ctx.beginPath(); ctx.arc(cen[2 * i] * sc - ox, cen[2 * i + 1] * sc - oy, Math.max(1.5, k * Math.sqrt(ind.s[i])), 0, 2 * Math.PI);
           ctx.fill(); ctx.stroke();
         });
       }
@@ -157,10 +157,7 @@
       return -1;
     }
   });
-  function symScale() {
-    var m = 0; state.ind.s.forEach(function (v) { if (v > m) m = v; });
-    return m > 0 ? 22 / Math.sqrt(m) : 1;
-  }
+  function symScale() { return state.ind.rmax / Math.sqrt(state.ind.ref); }  // fixed: same in every territory
 
   // ---- main map ----
   var v = D.view, map = L.map("map", {zoomSnap: 0.25, minZoom: 2, maxZoom: 17, zoomAnimation: false, preferCanvas: true});
@@ -253,8 +250,7 @@
   function legend() {
     var ind = state.ind, h = "<h4>" + esc(ind.label) + "</h4>";
     if (ind.kind === "symbols") {
-      var m = 0; ind.s.forEach(function (x) { if (x > m) m = x; });
-      var k = symScale(), vals = [m, Math.round(m / 4), Math.max(1, Math.round(m / 20))];
+      var k = symScale(), vals = [ind.ref, ind.ref / 5, ind.ref / 25];
       h += '<div class="sym">' + vals.map(function (x) {
         var d = 2 * k * Math.sqrt(x); return "<span><b style=\"width:" + d + "px;height:" + d + "px\"></b>" + fmt(x, ind.fmt) + "</span>";
       }).join("") + "</div>";
