@@ -66,7 +66,7 @@ SYMBOLS: dict[str, dict[str, float]] = {"spaces": {"ref": 100, "rmax": 24},
                                         "long_commuters": {"ref": 10000, "rmax": 24}}
 #: a commune with at least this share of FttH premises at the first vintage is "déjà fibrée"
 ALREADY_FIBRED = 0.95
-ALREADY_COLOUR = "#9ecae1"
+ALREADY_COLOUR = "#f4a582"
 
 
 def class_index(values: pd.Series, c: Classes) -> np.ndarray:
