@@ -368,18 +368,20 @@ def fund_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
             counts = s["territory_class"].astype(str).value_counts()
             top = str(counts.index[0])
             f = read_fig(s, SITES, rank_col, ("territory_class", top), agg="count")
-            if f:
-                a.sentences.append(sentence("La plupart sont en classe « {} » ({} sur {}).",
-                                            TERRITORY_CLASS_FR.get(top, top), f, n or ""))
+            if f and n:
+                lead = "La plupart sont" if f.value > n.value / 2 else "La classe la plus représentée est"
+                a.sentences.append(sentence(lead + " en classe « {} » ({} sur {}).",
+                                            TERRITORY_CLASS_FR.get(top, top), f, n))
     p = t.get(PRIORITY)
     if p is not None and len(p) and "territory_class" in p.columns:
         counts = p["territory_class"].astype(str).value_counts()
         top = str(counts.index[0])
         f = read_fig(p, PRIORITY, "rank", ("territory_class", top), agg="count")
         if f:
-            a.sentences.append(sentence("Parmi les communes prioritaires, {} sont de classe « {} » : c\u2019est là "
-                                        "qu\u2019un soutien (type Fabrique de territoire) toucherait le plus de "
-                                        "demande non servie.", f, TERRITORY_CLASS_FR.get(top, top)))
+            a.sentences.append(sentence("Parmi les communes prioritaires, {} sont de classe « {} », la plus "
+                                        "représentée : c\u2019est la cible première d\u2019un soutien à "
+                                        "l\u2019ouverture de lieux (type Fabrique de territoire).", f,
+                                        TERRITORY_CLASS_FR.get(top, top)))
     ss = t.get(SITES_SUMMARY)
     share = read_fig(ss, SITES_SUMMARY, "covered_share", kind="pct")
     if share and a.sentences:
