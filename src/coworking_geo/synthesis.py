@@ -176,6 +176,11 @@ def _classes(df: pd.DataFrame) -> list[str]:
     return [c for c in classify.TERRITORY_CLASSES if c in present]
 
 
+def _present(pairs: list[tuple[str, Fig | None]]) -> list[tuple[str, Fig]]:
+    """The (class, figure) pairs whose figure exists."""
+    return [(c, f) for c, f in pairs if f is not None]
+
+
 def _rural(code: str) -> bool:
     return str(code).startswith("rural")
 
@@ -206,8 +211,7 @@ def where_answer(t: dict[str, pd.DataFrame], register: str, links: dict[str, str
         if w:
             a.sentences.append(sentence("{} de la population vit à moins de 10 km (à vol d\u2019oiseau) d\u2019un lieu.", w))
         cls = _classes(d)
-        dens = [(c, read_fig(d, DIAG, "spaces_per_100k", ("territory_class", c), kind="dec")) for c in cls]
-        dens = [(c, f) for c, f in dens if f is not None]
+        dens = _present([(c, read_fig(d, DIAG, "spaces_per_100k", ("territory_class", c), kind="dec")) for c in cls])
         tot = read_fig(d, DIAG, "spaces_per_100k", TOTAL, kind="dec")
         if dens and tot:
             hi = max(dens, key=lambda x: x[1].value)
@@ -247,9 +251,8 @@ def lack_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     a = Answer("manque", "Quels territoires en manquent ?")
     d = t.get(DIAG)
     if d is not None:
-        w = [(c, read_fig(d, DIAG, "population_share_within_10km", ("territory_class", c), kind="pct"))
-             for c in _classes(d)]
-        w = [(c, f) for c, f in w if f is not None]
+        w = _present([(c, read_fig(d, DIAG, "population_share_within_10km", ("territory_class", c), kind="pct"))
+                      for c in _classes(d)])
         tot = read_fig(d, DIAG, "population_share_within_10km", TOTAL, kind="pct")
         if w and tot:
             lo = min(w, key=lambda x: x[1].value)
@@ -258,11 +261,10 @@ def lack_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
                                         TERRITORY_CLASS_FR.get(lo[0], lo[0]), lo[1], tot))
     ac = t.get(ACCESS)
     if ac is not None and {"territory_class", "pop_weighted_dist_km"} <= set(ac.columns):
-        dist = [(c, read_fig(ac, ACCESS, "pop_weighted_dist_km", ("territory_class", c), kind="km"))
-                for c in _classes(ac)]
-        dist = [(c, f) for c, f in dist if f is not None]
-        if dist:
-            far = max(dist, key=lambda x: x[1].value)
+        dists = _present([(c, read_fig(ac, ACCESS, "pop_weighted_dist_km", ("territory_class", c), kind="km"))
+                           for c in _classes(ac)])
+        if dists:
+            far = max(dists, key=lambda x: x[1].value)
             a.sentences.append(sentence("La distance au lieu le plus proche, pondérée par la population, est la plus "
                                         "longue en classe « {} » : {}.", TERRITORY_CLASS_FR.get(far[0], far[0]), far[1]))
     p = t.get(PRIORITY)
