@@ -19,29 +19,40 @@
     var s = Math.sin(lat * Math.PI / 180);
     return [(lon + 180) / 360, 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)];
   }
-  // each geometry: its rings (polygon structure is not needed on a canvas filled even-odd); ``bb`` receives
-  // the integer bounding box [minx, miny, maxx, maxy] of each geometry (units of 10^-p degrees)
-  function decode(list, bb) {
+  // each geometry: its rings in Web Mercator (polygon structure is not needed on a canvas filled even-odd)
+  function decode(list) {
     return list.map(function (polys) {
-      var rings = [], x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      var rings = [];
       polys.forEach(function (poly) {
         poly.forEach(function (ring) {
           var out = new Float64Array(ring.length), x = 0, y = 0;
           for (var i = 0; i < ring.length; i += 2) {
             x += ring[i]; y += ring[i + 1];
-            if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
             var m = merc(x / S, y / S); out[i] = m[0]; out[i + 1] = m[1];
           }
           rings.push(out);
         });
       });
-      if (bb) bb.push([x0, y0, x1, y1]);
       return rings;
     });
   }
-  G.b = [];
-  var geoms = decode(G.g, G.b), deps = decode(G.d), box = new Float64Array(4 * N), cen = new Float64Array(2 * N);
-  G.g = G.d = null;  // the decoded rings replace the integer deltas
+  // integer bounding box [minx, miny, maxx, maxy] of each commune (units of 10^-p degrees), without decoding
+  G.b = G.g.map(function (polys) {
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    polys.forEach(function (poly) {
+      poly.forEach(function (ring) {
+        for (var i = 0, x = 0, y = 0; i < ring.length; i += 2) {
+          x += ring[i]; y += ring[i + 1];
+          if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
+        }
+      });
+    });
+    return [x0, y0, x1, y1];
+  });
+  // the commune rings are decoded on first need (a choropleth, a zoom showing borders, a hover): a map of
+  // proportional symbols at low zoom paints the département shapes, which look the same
+  var geoms = null, deps = decode(G.d), box = new Float64Array(4 * N), cen = new Float64Array(2 * N);
+  function communes() { if (!geoms) { geoms = decode(G.g); G.g = null; } return geoms; }
   for (var i = 0; i < N; i++) {
     var b = G.b[i], a = merc(b[0] / S, b[3] / S), c = merc(b[2] / S, b[1] / S);
     box[4 * i] = a[0]; box[4 * i + 1] = a[1]; box[4 * i + 2] = c[0]; box[4 * i + 3] = c[1];
@@ -49,7 +60,7 @@
   }
   function inside(i, x, y) {
     var hit = false;
-    geoms[i].forEach(function (r) {
+    communes()[i].forEach(function (r) {
       for (var a = 0, b = r.length - 2; a < r.length; b = a, a += 2) {
         if ((r[a + 1] > y) !== (r[b + 1] > y) && x < (r[b] - r[a]) * (y - r[a + 1]) / (r[b + 1] - r[a + 1]) + r[a]) hit = !hit;
       }
@@ -100,6 +111,10 @@
         });
       }
       var fine = map.getZoom() >= 8;
+      if (state.ind.kind === "symbols" && !fine && !f) {  // uniform fill: the départements suffice
+        ctx.beginPath(); deps.forEach(function (g) { trace(g); }); ctx.fillStyle = colourOf(0); ctx.fill("evenodd");
+        groups = {};
+      } else communes();
       // small batches: a canvas path of a million vertices gets slow to build in Chromium
       Object.keys(groups).forEach(function (col) {
         ctx.fillStyle = col; ctx.strokeStyle = "rgba(255,255,255,.8)"; ctx.lineWidth = 0.6;
@@ -133,7 +148,7 @@
         }
       }
       if (state.sel >= 0 && (!f || f(state.sel))) {
-        ctx.beginPath(); trace(geoms[state.sel]); ctx.strokeStyle = "#e00"; ctx.lineWidth = 2.5; ctx.stroke();
+        ctx.beginPath(); trace(communes()[state.sel]); ctx.strokeStyle = "#e00"; ctx.lineWidth = 2.5; ctx.stroke();
       }
     },
     pickPlace: function (e) {
