@@ -98,6 +98,14 @@ def test_atlas_search_alencon_and_switch_indicator(territory: str) -> None:
             assert inside, "the map is not centred on Alençon"
             assert page.input_value("#cg-q") == "Alençon"
             page.screenshot(path=str(shots / "atlas_search_alencon.png"))
+            # filters: unticking a model removes its places from the count
+            page.click("#cg-fbtn")
+            before = page.inner_text("#cg-fbtn")
+            box = page.locator('#cg-filters input[data-filter="models"]').first
+            box.uncheck()
+            assert page.inner_text("#cg-fbtn") != before
+            box.check()
+            assert page.inner_text("#cg-fbtn") == before
             page.select_option("#cg-ind", "access_distance")
             assert page.evaluate("location.hash") == "#access_distance"
             assert page.inner_text("#cg-legend h4") == "Distance"

@@ -288,7 +288,7 @@ def atlas_files(inp: AtlasInputs, title: str, tiles: str, prov: str, prov_short:
                 precision: int = 3) -> dict[str, str]:
     """The three atlas files (name → text): ``atlas.html``, ``communes.js``, ``data.js``."""
     data = {"indicators": indicators(inp), "places": places(inp), "sites": sites(inp),
-            "insets": sorted({c for c in inp.communes["dep_code"].astype(str) if c.startswith("97")}),
+            "insets": _insets(inp),
             "view": list(_view(inp))}
     tile = None if str(tiles).strip().lower() in {"", "none", "null", "off"} else _tile_url(tiles)
     page = PAGE.format(title=html.escape(title), leaflet_css=_asset_text("leaflet/leaflet.css"),
@@ -298,6 +298,14 @@ def atlas_files(inp: AtlasInputs, title: str, tiles: str, prov: str, prov_short:
                        tiles=json.dumps(tile), prov=html.escape(prov), prov_short=html.escape(prov_short))
     return {"atlas.html": page, "communes.js": _js("CG_GEOM", geometry_payload(inp, precision)),
             "data.js": _js("CG_DATA", data)}
+
+
+def _insets(inp: AtlasInputs) -> list[list[str]]:
+    """``[code, name]`` of the overseas départements of the territory (one inset each)."""
+    names = (inp.departements.set_index("dep_code")["dep_name"].astype(str)
+             if "dep_name" in inp.departements.columns else pd.Series(dtype=str))
+    codes = sorted({c for c in inp.communes["dep_code"].astype(str) if c.startswith("97")})
+    return [[c, str(names.get(c, c))] for c in codes]
 
 
 def _view(inp: AtlasInputs) -> tuple[float, float, float, float]:

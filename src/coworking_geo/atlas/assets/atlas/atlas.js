@@ -182,12 +182,13 @@
   L.control.scale({imperial: false, metric: true, position: "bottomright"}).addTo(map);
   var choro = new Choro(null, true).addTo(map);
   var insets = [];
-  function buildInsets() { (D.insets || []).forEach(function (dep) {
+  function buildInsets() { (D.insets || []).forEach(function (item) {
+    var dep = item[0];
     var idx = [], mem = new Uint8Array(N);
     for (var i = 0; i < N; i++) if (G.k[i].indexOf(dep) === 0) { idx.push(i); mem[i] = 1; }
     if (!idx.length || idx.length === N) return;
     var div = document.createElement("div"); div.className = "cg-inset";
-    div.innerHTML = "<span>" + esc(dep) + "</span>";
+    div.innerHTML = "<span>" + esc(item[1]) + "</span>";
     document.getElementById("cg-insets").appendChild(div);
     var m = L.map(div, {attributionControl: false, zoomControl: false, dragging: false, scrollWheelZoom: false,
       doubleClickZoom: false, boxZoom: false, keyboard: false, zoomAnimation: false, zoomSnap: 0.1});
