@@ -109,9 +109,12 @@ def headline_figures(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: p
     col = f"pop_within_{int(radius_km)}km"
     if col in indicators:
         within = pd.to_numeric(indicators[col], errors="coerce").sum()
+        # over the population grid's population when known, like the diagnosis tables and the synthesis
+        base = (pd.to_numeric(indicators["access_population"], errors="coerce").sum()
+                if "access_population" in indicators else pop.sum())
         figs.append(Figure(f"share_pop_within_{int(radius_km)}km",
                            f"Part de la population à moins de {int(radius_km)} km d'un espace",
-                           float(within / pop.sum()) if pop.sum() else None, "pct"))
+                           float(within / base) if base else None, "pct"))
     if "programme" in programmes:
         prog = programmes["programme"].astype(str).str.lower()
         figs.append(Figure("n_fabriques", "Fabriques de territoire (lauréats)", int(prog.str.startswith("fabri").sum())))
