@@ -270,6 +270,7 @@ PAGE = """<!DOCTYPE html>
 <div class="cg-ctl"><label>Indicateur <select id="cg-ind" aria-label="Indicateur"></select></label>
 <span class="cg-search"><input id="cg-q" type="search" placeholder="Rechercher une commune ou un lieu" autocomplete="off"
  aria-label="Rechercher une commune ou un lieu"><ul id="cg-res" role="listbox"></ul></span>
+<label><input id="cg-showp" type="checkbox" checked> Lieux</label>
 <button id="cg-fbtn" type="button" aria-expanded="false">Filtres des lieux</button>
 <a href="index.html">Synthèse</a> · <a href="../report.html">Rapport</a></div>
 <div id="cg-filters" hidden></div></header>

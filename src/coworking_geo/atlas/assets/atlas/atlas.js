@@ -68,7 +68,7 @@
     return hit;
   }
 
-  var state = {ind: D.indicators[0], sel: -1};
+  var state = {ind: D.indicators[0], sel: -1, places: true};
   D.indicators.forEach(function (ind) { if (ind.key === location.hash.slice(1)) state.ind = ind; });
   var P = D.places, nP = P.rows.length, pm = new Float64Array(2 * nP), vis = new Uint8Array(nP).fill(1), pcol = [];
   P.rows.forEach(function (r, j) { var m = merc(r[1], r[0]); pm[2 * j] = m[0]; pm[2 * j + 1] = m[1];
@@ -138,7 +138,7 @@
           ctx.fill(); ctx.stroke();
         });
       }
-      if (this._places) {
+      if (this._places && state.places) {
         ctx.lineWidth = 1; ctx.strokeStyle = "#222";
         for (var j = 0; j < nP; j++) {
           if (!vis[j]) continue;
@@ -152,6 +152,7 @@
       }
     },
     pickPlace: function (e) {
+      if (!this._places || !state.places) return -1;
       var map = this._map, sc = 256 * Math.pow(2, map.getZoom()), o = map.getPixelBounds().min, p = e.containerPoint;
       var best = -1, bd = 36;
       for (var j = 0; j < nP; j++) {
@@ -228,6 +229,9 @@
     choro.redraw();
   }
   map.on("click", function (e) { var j = choro.pickPlace(e); if (j >= 0) openPlace(j); });
+  document.getElementById("cg-showp").addEventListener("change", function () {
+    state.places = this.checked; choro.redraw();
+  });
   (D.sites || []).forEach(function (s) {
     L.marker([s[0], s[1]], {icon: L.divIcon({className: "", iconSize: [14, 14],
       html: '<div style="width:12px;height:12px;background:#d7191c;border:2px solid #fff;outline:1px solid #222;transform:rotate(45deg)"></div>'})})
