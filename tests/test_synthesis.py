@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from coworking_geo.atlas.build import read_codes_csv
-from coworking_geo.synthesis import recompute, synthesis, synthesis_html, vintage_fr
+from coworking_geo.synthesis import Fig, recompute, sentence, synthesis, synthesis_html, vintage_fr
 
 REPO = Path(__file__).resolve().parents[1]
 FRANCE = REPO / "results" / "france"
@@ -120,6 +120,10 @@ def test_absent_tables_omit_their_sentences() -> None:
     assert recompute(diag, "territory_class=rural", "spaces", "value") == 1
     assert math.isnan(recompute(diag, "nope=1", "spaces", "value"))
     assert vintage_fr("2019-06") == "juin 2019" and vintage_fr("2018T1") == "2018 T1"
+    one = Fig(1.0, "int", "t.csv", "spaces")
+    assert sentence("{} lieux dans {} communes.", one, Fig(3.0, "int", "t.csv", "c")).endswith(
+        "</b> lieu dans <b class=\"sfig\" data-synth-fig data-table=\"t.csv\" data-where=\"\" data-col=\"c\" "
+        "data-agg=\"value\" data-value=\"3.0\">3</b> communes.")
 
 
 def test_france_portraits() -> None:

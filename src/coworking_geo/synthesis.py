@@ -85,8 +85,19 @@ def sentence(template: str, *figs: Fig | str) -> str:
     out = [html.escape(parts[0])]
     for f, rest in zip(figs, parts[1:], strict=True):
         out.append(f.html() if isinstance(f, Fig) else html.escape(str(f)))
+        if isinstance(f, Fig) and f.kind == "int" and abs(f.value) < 2:  # French singular for 0 and 1
+            for many, one in SINGULAR:
+                if rest.startswith(many):
+                    rest = one + rest[len(many):]
+                    break
         out.append(html.escape(rest))
     return "".join(out)
+
+
+#: plural word after a count → its singular
+SINGULAR = [(" nouveaux lieux", " nouveau lieu"), (" lieux", " lieu"), (" communes sont", " commune est"),
+            (" communes", " commune"), (" modèles", " modèle"), (" habitants", " habitant"),
+            (" personnes", " personne"), (" sont", " est")]
 
 
 def vintage_fr(v: str) -> str:
@@ -192,6 +203,7 @@ PRIORITY = "priority_territories.csv"
 SITES = "proposed_sites.csv"
 MODELS = "space_model_profiles.csv"
 FIT = "model_fit_by_territory_class.csv"
+CROSS = "space_models_by_territory_class.csv"
 STABILITY = "space_model_stability.csv"
 SITES_SUMMARY = "proposed_sites_summary.csv"
 PLACES = "places.csv"
@@ -305,8 +317,7 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     a = Answer("modeles", "Quels modèles pour le rural, les villes moyennes, les métropoles ?")
     groups = [("les territoires ruraux", [c for c in classify.TERRITORY_CLASSES if _rural(c)]),
               ("les villes moyennes", ["ville_moyenne"]), ("les métropoles", ["metropole"])]
-    fit = t.get(FIT)
-    m = t.get(MODELS)
+    fit, cross, m = t.get(FIT), t.get(CROSS), t.get(MODELS)
     if fit is not None and {"territory_class", "model_name"} <= set(fit.columns):
         count_col = next((c for c in ("n_spaces", "spaces", "count", "n") if c in fit.columns), None)
         for label, classes in groups:
@@ -316,6 +327,21 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
             best = sel.loc[pd.to_numeric(sel[count_col], errors="coerce").idxmax()]
             cls, name = str(best["territory_class"]), str(best["model_name"])
             f = read_fig(fit, FIT, count_col, (("territory_class", cls), ("model_name", name)))
+            if f:
+                a.sentences.append(sentence("Pour {}, le modèle le plus représenté est « {} » ({} lieux en classe "
+                                            "« {} »).", label, name, f, TERRITORY_CLASS_FR.get(cls, cls)))
+    elif cross is not None and "model_name" in cross.columns:
+        # wide table: one row per model, one column per territory class (number of places)
+        for label, classes in groups:
+            cells = [(float(pd.to_numeric(r[c], errors="coerce")), str(r["model_name"]), c)
+                     for r in cross.to_dict("records") for c in classes
+                     if c in cross.columns and str(r["model_name"]).lower() != "total"
+                     and str(r.get("model_id", "")).lower() != "total"]
+            cells = [x for x in cells if x[0] == x[0] and x[0] > 0]
+            if not cells:
+                continue
+            _, name, cls = max(cells)
+            f = read_fig(cross, CROSS, cls, ("model_name", name))
             if f:
                 a.sentences.append(sentence("Pour {}, le modèle le plus représenté est « {} » ({} lieux en classe "
                                             "« {} »).", label, name, f, TERRITORY_CLASS_FR.get(cls, cls)))
@@ -330,10 +356,11 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
                 tail = sentence(", dont {} à dominante coworking", cw) if cw else ""
                 a.sentences.append(sentence("Pour {}, le modèle le plus courant est « {} » ({} lieux",
                                             label, str(best["model_name"]), f) + tail + ").")
-        n = read_fig(m, MODELS, "model_name", agg="count")
-        if n:
-            a.sentences.insert(0, sentence("Les lieux se répartissent en {} modèles selon leur territoire, leur "
-                                           "entourage et leur type.", n))
+
+    n = read_fig(m, MODELS, "model_name", agg="count")
+    if n:
+        a.sentences.insert(0, sentence("Les lieux se répartissent en {} modèles selon leur territoire, leur "
+                                       "entourage et leur type.", n))
     st = t.get(STABILITY)
     ari = read_fig(st, STABILITY, "ari", agg="mean", kind="dec")
     if ari:
@@ -345,8 +372,10 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     a.links = [(lab, href) for lab, href in (("Carte des lieux par modèle", links.get("spaces", "")),
                                               ("Carte des profils de territoires", links.get("territory_profiles", "")),
                                               ("Tableau des modèles", f"tables/{MODELS}")) if href]
-    if fit is not None:
-        a.links.append(("Modèles par classe de territoire", f"tables/{FIT}"))
+    for name in (FIT, CROSS):
+        if t.get(name) is not None:
+            a.links.append(("Modèles par classe de territoire", f"tables/{name}"))
+            break
     return a
 
 

@@ -73,6 +73,7 @@ REPORT_TABLES = [
         "spaces_quality.csv",
         "mission_shares.csv",
         "space_model_stability.csv",
+        "space_models_by_territory_class.csv",
         "proposed_sites_summary.csv",
     ]
 ]
