@@ -32,6 +32,8 @@ def test_atlas_files_from_fixture() -> None:
     assert all(len(i.get("c", i.get("s", []))) == 30 for i in data["indicators"])
     assert by["priority"]["na"] == "Commune non prioritaire"
     assert len(data["places"]["rows"]) == int(pd.to_numeric(inp.spaces["lat"], errors="coerce").notna().sum())
+    online = atlas_files(inp, "Atlas — test", "OpenStreetMap", "Sources : test", "Sources ▸")["atlas.html"]
+    assert "window.CG_TILES=null;" in page and "tile.openstreetmap.org" in online   # base map only on request
 
 
 def test_fixed_classes_are_the_same_for_any_territory() -> None:

@@ -7,6 +7,7 @@ screenshots to results/france/atlas/screenshots/ for anyone to look at.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,8 @@ def test_atlas_search_alencon_and_switch_indicator(territory: str) -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             errors = _open_atlas(page, atlas)
             page.screenshot(path=str(shots / "atlas_1400.png"))
+            scale = page.inner_text(".leaflet-control-scale-line")
+            assert re.fullmatch(r"\d+ k?m", scale), scale   # metric scale bar
             z0 = page.evaluate("cgMap.getZoom()")
             # accents folded: "alencon" finds Alençon (commune 61001)
             page.fill("#cg-q", "alencon")

@@ -51,7 +51,7 @@ class Fig:
         if self.kind == "km":
             return f"{fr_number(v, 1)}\u202fkm"
         if self.kind == "dec":
-            return fr_number(v, 2 if abs(v) < 10 else 1)
+            return "0" if v == 0 else fr_number(v, 2 if abs(v) < 10 else 1)
         return fr_number(round(v))
 
     def html(self) -> str:
@@ -187,6 +187,15 @@ def _classes(df: pd.DataFrame) -> list[str]:
     return [c for c in classify.TERRITORY_CLASSES if c in present]
 
 
+def _flow_files(c: pd.DataFrame | None) -> str:
+    """Labels of the commuting files that cover at least one commune (``commuting_summary.csv``)."""
+    if c is None or not {"label", "communes_covered"} <= set(c.columns):
+        return ""
+    cov = pd.to_numeric(c["communes_covered"], errors="coerce").fillna(0)
+    keep = c[(cov > 0) & (c["source"].astype(str) != "none")] if "source" in c.columns else c[cov > 0]
+    return ", ".join(dict.fromkeys(keep["label"].astype(str)))
+
+
 def _present(pairs: list[tuple[str, Fig | None]]) -> list[tuple[str, Fig]]:
     """The (class, figure) pairs whose figure exists."""
     return [(c, f) for c, f in pairs if f is not None]
@@ -204,6 +213,7 @@ SITES = "proposed_sites.csv"
 MODELS = "space_model_profiles.csv"
 FIT = "model_fit_by_territory_class.csv"
 CROSS = "space_models_by_territory_class.csv"
+COMMUTING = "commuting_summary.csv"
 STABILITY = "space_model_stability.csv"
 SITES_SUMMARY = "proposed_sites_summary.csv"
 PLACES = "places.csv"
@@ -228,8 +238,9 @@ def where_answer(t: dict[str, pd.DataFrame], register: str, links: dict[str, str
         if dens and tot:
             hi = max(dens, key=lambda x: x[1].value)
             lo = min(dens, key=lambda x: x[1].value)
-            a.sentences.append(sentence("L\u2019offre est la plus dense en {} ({} lieux pour 100 000 habitants) et la "
-                                        "plus rare en {} ({}), pour une moyenne de {}.",
+            rare = ("absente en {} ({} lieu)" if lo[1].value == 0 else "la plus rare en {} ({})")
+            a.sentences.append(sentence("L\u2019offre est la plus dense en {} ({} lieux pour 100 000 habitants) et "
+                                        + rare + ", pour une moyenne de {}.",
                                         class_label(hi[0]), hi[1], class_label(lo[0]), lo[1], tot))
     r = t.get(REGION)
     if r is not None and {"reg_code", "reg_name", "spaces_per_100k"} <= set(r.columns):
@@ -294,10 +305,13 @@ def lack_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
                     "vient de la grille carroyée de 1 km (2021).")
     if d is not None:
         cov, ncom = read_fig(d, DIAG, "communes_with_flows", TOTAL), read_fig(d, DIAG, "communes", TOTAL)
-        if cov and ncom:
-            a.limits.append(sentence("Les flux domicile-travail ne sont connus que pour {} communes sur {} "
-                                     "(Île-de-France et Orne dans les données lues) : ailleurs, la demande est "
-                                     "mesurée par la population.", cov, ncom))
+        files = _flow_files(t.get(COMMUTING))
+        if cov and ncom and cov.value < ncom.value:
+            a.limits.append(sentence("Les flux domicile-travail ne sont connus que pour {} communes sur {}"
+                                     + (f" (fichiers lus : {files})" if files else "") + " : ailleurs, la "
+                                     "demande est mesurée par la population.", cov, ncom))
+        elif cov and files:
+            a.limits.append(f"Flux domicile-travail : {files} ; le recensement qui les fonde a plusieurs années.")
     a.links = [(lab, href) for lab, href in (("Carte des distances", links.get("access_distance", "")),
                                               ("Carte des territoires prioritaires", links.get("priority", "")),
                                               ("Tableau des territoires prioritaires", f"tables/{PRIORITY}"),
