@@ -24,20 +24,11 @@ ATLAS_SOURCE_IDS = {
 }
 
 
-# French name of the territory, for titles
-ATLAS_LABEL = {
-    "demo": "territoire de démonstration",
-    "france": "France",
-    "metropole": "France métropolitaine",
-    "reg": f"région {TERRITORY.code}",
-    "dep": f"département {TERRITORY.code}",
-}[TERRITORY.kind]
-
-
 ATLAS_INPUTS = dict(
     sources_yaml=SOURCES_YAML,
     communes=f"{PROC}/communes.parquet",
     departements=f"{PROC}/departements.parquet",
+    regions=f"{PROC}/regions.parquet",
     indicators=f"{PROC}/indicators.parquet",
     spaces=f"{PROC}/spaces.parquet",
     space_models=f"{PROC}/space_models.parquet",
@@ -48,7 +39,6 @@ ATLAS_INPUTS = dict(
 )
 ATLAS_PARAMS = dict(
     territory=TERRITORY.spec,
-    territory_label=ATLAS_LABEL,
     themes=ATLAS_THEMES,
     source_ids=ATLAS_SOURCE_IDS,
     simplify_tolerance_m=ATLAS["simplify_tolerance_m"],
@@ -101,7 +91,7 @@ ATLAS_TYPOLOGY_THEMES = ["spaces", "territory_profiles", "priority"]
 ATLAS_BASE_INPUTS = {
     k: v
     for k, v in ATLAS_INPUTS.items()
-    if k in ("sources_yaml", "communes", "departements", "indicators")
+    if k in ("sources_yaml", "communes", "departements", "regions", "indicators")
 }
 ATLAS_GROUPS = {
     "": ([t for t in ATLAS_THEMES if t not in ATLAS_TYPOLOGY_THEMES], ATLAS_BASE_INPUTS),
@@ -175,7 +165,6 @@ rule atlas_single:
         "One-page atlas of {params.territory}: communes shipped once, indicators from a menu"
     input:
         **ATLAS_INPUTS,
-        regions=f"{PROC}/regions.parquet",
     output:
         html=f"{RES}/atlas/atlas.html",
         geometry=f"{RES}/atlas/communes.js",
