@@ -151,7 +151,7 @@ def screenshot_pages(pages: dict[str, str | os.PathLike[str]], shots_dir: str | 
                     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
                     shot = shots / f"{name}_{w}.png"
                     page.screenshot(path=str(shot), full_page=not is_map)
-                    out.append({"name": name, "page": str(path), "width": w, "screenshot": str(shot),
+                    out.append({"name": name, "page": path.name, "width": w, "screenshot": shot.name,
                                 "open_s": round(time.perf_counter() - t0, 2),
                                 "console_errors": [e for e in errors if not _is_tile_error(e)]})
                     ctx.close()
