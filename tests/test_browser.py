@@ -123,6 +123,9 @@ def test_atlas_search_alencon_and_switch_indicator(territory: str) -> None:
             errors = _open_atlas(small, atlas)
             title = small.locator(".cg-head h1").bounding_box()
             assert title and title["width"] > 300   # the title keeps its width at 420 px (no letter per line)
+            assert not small.is_visible("#cg-legend .cg-lb")    # at 420 px the legend opens on demand
+            small.click("#cg-legend .cg-lt")
+            assert small.is_visible("#cg-legend .cg-lb")
             small.screenshot(path=str(shots / "atlas_420.png"))
             assert errors == []
         finally:

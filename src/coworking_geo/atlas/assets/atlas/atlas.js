@@ -281,8 +281,15 @@
     if (ind.note) h += '<div class="note">' + esc(ind.note) + "</div>";
     h += '<h4 style="margin-top:6px">Lieux</h4><div><i style="background:#777;border-radius:50%"></i>Lieu (couleur du modèle)</div>';
     if ((D.sites || []).length) h += '<div><i style="background:#d7191c;transform:rotate(45deg) scale(.8)"></i>Lieu proposé</div>';
-    document.getElementById("cg-legend").innerHTML = h;
+    document.getElementById("cg-legend").innerHTML =
+      '<button class="cg-lt" type="button" aria-expanded="false">Légende</button><div class="cg-lb">' + h + "</div>";
   }
+  var lgd = document.getElementById("cg-legend");
+  if (window.innerWidth < 600) lgd.classList.add("closed");  // small screens: the legend opens on demand
+  lgd.addEventListener("click", function (e) {
+    if (e.target.className !== "cg-lt") return;
+    lgd.classList.toggle("closed"); e.target.setAttribute("aria-expanded", String(!lgd.classList.contains("closed")));
+  });
   var sel = document.getElementById("cg-ind");
   D.indicators.forEach(function (ind, i) {
     var o = document.createElement("option"); o.value = ind.key; o.textContent = ind.title; sel.appendChild(o);
