@@ -193,7 +193,7 @@ def test_build_map_offline_with_legend_tooltip_title_provenance(inputs: AtlasInp
 
 def test_spaces_map_popups_and_programme_layers(inputs: AtlasInputs, sources) -> None:
     page, summary = build_map("spaces", inputs, "OpenStreetMap", "demo", "démo", SOURCE_IDS, sources)
-    assert "(synthetic demo data)" in page and "L.tileLayer" in page
+    assert "(données de démonstration synthétiques)" in page and "L.tileLayer" in page
     assert "L.markerClusterGroup" in page and enc("Fabriques de territoire (lauréats 2024) (2)") in page
     assert enc("Manufactures de proximité (lauréats 2024) (1)") in page
     # the title names the lists and their years; one switchable layer per list and per programme
@@ -233,8 +233,11 @@ def test_every_theme_builds_and_index(inputs: AtlasInputs, sources, tmp_path: Pa
         assert maps.external_links(page) == [], key
         summaries.append(s)
     assert [s["key"] for s in summaries] == list(THEMES)
-    idx = index_page("Atlas", "10 cartes", summaries, "Sources : test")
-    assert idx.count('class="card"') == 10 and 'href="fibre_change.html"' in idx and "../maps/priority.png" in idx
+    inds = [{"key": s["key"], "title": s["title"]} for s in summaries]
+    idx = index_page("Atlas", "10 indicateurs", "<section id=\"synthese\"></section>", inds, 4_900_000,
+                     "Sources : test", {"priority"})
+    assert idx.count('class="card"') == 10 and 'href="atlas.html#fibre_change"' in idx and "../maps/priority.png" in idx
+    assert idx.index('id="synthese"') < idx.index('class="card"') and "4,9\u202fMo" in idx
     assert size_label(4_002_967) == "4,0\u202fMo" and size_label(220_000) == "220\u202fko"
     assert view_bounds(inputs.communes) == pytest.approx((0.0, 48.0, 0.6, 48.5))
 

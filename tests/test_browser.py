@@ -7,12 +7,13 @@ screenshots to results/france/atlas/screenshots/ for anyone to look at.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from coworking_geo.atlas.build import THEMES, build_map
-from coworking_geo.atlas.screenshot import CHROMIUM, check_pages, chromium_available
+from coworking_geo.atlas.screenshot import CHROMIUM, CHROMIUM_ARGS, check_pages, chromium_available
 from coworking_geo.sources import load_sources
 
 pytestmark = [
@@ -42,9 +43,9 @@ def test_fixture_maps_draw_offline(tmp_path: Path) -> None:
         assert c.console_errors == [], key
         assert c.legend_visible and c.legend_items >= 2, key
         assert c.layer_control, key
-        assert "synthetic demo data" in c.title, key
+        assert "données de démonstration synthétiques" in c.title, key
         # folded provenance: a one-line summary, then the full line (both text of the page)
-        assert c.provenance.startswith("Sources : ") and "Sources : synthetic demo data (coworking-geo" in c.provenance, key
+        assert c.provenance.startswith("Sources : ") and "Sources : données de démonstration synthétiques (coworking-geo" in c.provenance, key
         assert c.screenshot is not None and c.screenshot.stat().st_size > 10_000, key
     # 30 communes + 2 département outlines; the spaces map draws only the 7 communes with a space
     assert checks["territory_class"].polygons == 32
@@ -52,23 +53,80 @@ def test_fixture_maps_draw_offline(tmp_path: Path) -> None:
     assert checks["priority"].polygons == 6 + 2 and checks["priority"].markers == 6 + 2  # 6 priority points + 2 proposed sites
 
 
+def _open_atlas(page, path: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.goto(path.as_uri(), wait_until="load", timeout=120_000)
+    page.wait_for_function("window.cgReady === true", timeout=120_000)
+    return errors
+
+
 @pytest.mark.slow
 @pytest.mark.mirror
-def test_france_atlas_in_chromium() -> None:
-    atlas = REPO / "results" / "france" / "atlas"
-    pages = [atlas / f"{key}.html" for key in THEMES]
-    missing = [p.name for p in pages if not p.exists()]
-    if missing:
-        pytest.skip(f"France atlas not built ({', '.join(missing)}): "
-                    "snakemake --cores 2 --config territory=france results/france/atlas/index.html")
-    checks = check_pages(pages, atlas / "screenshots")
-    for c in checks:
-        size = c.path.stat().st_size
-        assert size < MAX_BYTES, f"{c.path.name}: {size / 1e6:.1f} MB"
-        assert c.load_s < MAX_OPEN_S, f"{c.path.name}: opened in {c.load_s:.1f} s"
-        assert c.console_errors == [], c.path.name
-        assert c.legend_visible, c.path.name
-        assert c.polygons >= 100, c.path.name       # départements + communes
-        assert (atlas / "screenshots" / f"{c.path.stem}.png").exists()
-    by = {c.path.stem: c for c in checks}
-    assert by["territory_class"].polygons > 34_000
+@pytest.mark.parametrize("territory", ["france", "dep-61"])
+def test_atlas_search_alencon_and_switch_indicator(territory: str) -> None:
+    """Type "Alençon" in the search box: the map zooms onto the commune; then switch the indicator.
+
+    Screenshots (1400 and 420 px wide, and after the search) go to results/<t>/atlas/screenshots/.
+    """
+    from playwright.sync_api import sync_playwright
+
+    atlas = REPO / "results" / territory / "atlas" / "atlas.html"
+    if not atlas.exists():
+        pytest.skip(f"results/{territory}/atlas/atlas.html not built (snakemake --config territory={territory})")
+    shots = atlas.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors = _open_atlas(page, atlas)
+            page.screenshot(path=str(shots / "atlas_1400.png"))
+            scale = page.inner_text(".leaflet-control-scale-line")
+            assert re.fullmatch(r"\d+ k?m", scale), scale   # metric scale bar
+            z0 = page.evaluate("cgMap.getZoom()")
+            # accents folded: "alencon" finds Alençon (commune 61001)
+            page.fill("#cg-q", "alencon")
+            assert "Alençon" in page.inner_text("#cg-res li:first-child")
+            page.fill("#cg-q", "")
+            page.type("#cg-q", "Alençon")
+            page.keyboard.press("Enter")
+            page.wait_for_function(f"cgMap.getZoom() > {z0} + {2 if territory == 'france' else 0.5}", timeout=10_000)
+            inside = page.evaluate("""() => {
+                const i = CG_GEOM.k.indexOf('61001'), b = CG_GEOM.b[i], s = Math.pow(10, CG_GEOM.p);
+                const c = cgMap.getCenter();
+                return c.lng >= b[0] / s && c.lng <= b[2] / s && c.lat >= b[1] / s && c.lat <= b[3] / s;
+            }""")
+            assert inside, "the map is not centred on Alençon"
+            assert page.input_value("#cg-q") == "Alençon"
+            page.screenshot(path=str(shots / "atlas_search_alencon.png"))
+            # filters: unticking a model removes its places from the count
+            page.click("#cg-fbtn")
+            before = page.inner_text("#cg-fbtn")
+            box = page.locator('#cg-filters input[data-filter="models"]').first
+            box.uncheck()
+            assert page.inner_text("#cg-fbtn") != before
+            box.check()
+            assert page.inner_text("#cg-fbtn") == before
+            page.select_option("#cg-ind", "access_distance")
+            assert page.evaluate("location.hash") == "#access_distance"
+            assert page.inner_text("#cg-legend h4") == "Distance"
+            assert "10 à 20 km" in page.inner_text("#cg-legend")
+            page.select_option("#cg-ind", "commuting_share")
+            legend = page.inner_text("#cg-legend")
+            if territory == "france":   # flows cover Île-de-France and the Orne only: said in title and legend
+                assert "(communes aux flux connus)" in page.title()
+                assert "Connu pour 1\u202f652 communes sur 34\u202f935" in legend
+            assert errors == []
+            small = browser.new_page(viewport={"width": 420, "height": 860})
+            errors = _open_atlas(small, atlas)
+            title = small.locator(".cg-head h1").bounding_box()
+            assert title and title["width"] > 300   # the title keeps its width at 420 px (no letter per line)
+            assert not small.is_visible("#cg-legend .cg-lb")    # at 420 px the legend opens on demand
+            small.click("#cg-legend .cg-lt")
+            assert small.is_visible("#cg-legend .cg-lb")
+            small.screenshot(path=str(shots / "atlas_420.png"))
+            assert errors == []
+        finally:
+            browser.close()

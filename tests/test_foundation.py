@@ -103,7 +103,7 @@ def test_parse_decimal_handles_padding_and_dashes() -> None:
 
 
 def test_demo_titles_and_provenance() -> None:
-    assert title_for("Espaces", "demo") == "Espaces (synthetic demo data)"
+    assert title_for("Espaces", "demo") == "Espaces (données de démonstration synthétiques)"
     assert title_for("Espaces", "dep-61") == "Espaces"
     prov = provenance({}, ["anything"], "demo", "Carte")
-    assert "synthetic demo data" in provenance_line(prov)
+    assert "données de démonstration synthétiques" in provenance_line(prov)

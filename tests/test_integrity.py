@@ -358,3 +358,12 @@ def test_a_7z_archive_cut_short_is_refused(tmp_path: Path) -> None:
 
 
 CGET_TEXT = ("ID,NOM\n" + "".join(f"{i},Lieu {i}\n" for i in range(5000))).encode()
+
+
+def test_a_header_only_csv_is_well_formed_with_no_rows(tmp_path: Path) -> None:
+    from coworking_geo.io import read_csv_text
+
+    p = tmp_path / "places_change.csv"
+    p.write_text("older,newer,in_both\n", encoding="utf-8")
+    df, _ = read_csv_text(p, required=["older"])
+    assert len(df) == 0 and list(df.columns) == ["older", "newer", "in_both"]

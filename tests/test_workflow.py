@@ -52,7 +52,7 @@ def test_dry_run_of_the_demo_lists_the_jobs(repo_root: Path) -> None:
     assert res.returncode == 0, res.stderr[-2000:]
     out = res.stdout + res.stderr
     for rule in ("demo_sources", "territories_communes", "spaces_register", "indicators_access",
-                 "typology_space_models", "typology_siting", "atlas_maps", "report"):
+                 "typology_space_models", "typology_siting", "atlas_single", "portraits", "report"):
         assert rule in out, f"rule {rule} missing from the demo's job list"
 
 
@@ -77,7 +77,8 @@ def test_lint_is_clean(repo_root: Path) -> None:
 
 def test_a_clustering_parameter_reaches_only_the_typology_maps_and_the_report(repo_root: Path) -> None:
     """The rules downstream of the clustering rules (what a typology.k_max change re-runs): the
-    typology maps, the report and the index, never the seven other atlas themes (docs/performance.md)."""
+    one-page atlas, the typology PNGs, the portraits, the report and the index, never the seven other
+    static maps (docs/performance.md)."""
     res = _run(["--rulegraph", "--config", "territory=demo"], repo_root)
     assert res.returncode == 0, res.stderr[-2000:]
     names = dict(re.findall(r"^\s*(\d+)\[label = \"(\w+)\"", res.stdout, flags=re.M))
@@ -89,8 +90,8 @@ def test_a_clustering_parameter_reaches_only_the_typology_maps_and_the_report(re
             if a == rule and b not in reached:
                 reached.add(b)
                 todo.append(b)
-    assert reached == {"atlas_maps_typology", "atlas_static_typology", "atlas_index", "report", "all"}
-    assert {"atlas_maps", "atlas_static", "typology_siting"} <= set(names.values())
+    assert reached == {"atlas_single", "atlas_static_typology", "atlas_index", "portraits", "report", "all"}
+    assert {"atlas_static", "typology_siting"} <= set(names.values())
 
 
 @pytest.mark.slow

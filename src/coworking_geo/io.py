@@ -168,6 +168,8 @@ def check_csv_text(path: str | os.PathLike[str], text: str, sep: str, skiprows: 
         return "error"
 
     body = text.split("\n", skiprows + 1)[-1] if skiprows + 1 <= text.count("\n") else ""
+    if not body.strip("\r\n"):
+        return 0  # a header and no data rows: well-formed (readers decide whether rows are required)
     try:
         table = pacsv.read_csv(
             io.BytesIO(body.encode("utf-8")),

@@ -29,7 +29,7 @@ SOURCE_FR: dict[str, str] = {
     "anct_manufactures_proximite": "Manufactures de proximité (ANCT, lauréats 2024)",
     "insee_mobpro_idf_rp2014": "MOBPRO Île-de-France (RP 2014)",
     "insee_mobpro_orne": "MOBPRO Orne (fichier détail)",
-    "total": "Total",
+    "none": "Aucune (hors du champ des flux lus)", "total": "Total",
 }
 #: other coded values (status, methods, kinds) shown in tables
 VALUE_FR: dict[str, str] = {

@@ -21,6 +21,7 @@ import pandas as pd
 from coworking_geo.atlas.themes import fr_number, fr_percent
 from coworking_geo.labels import (
     FEATURES_FR,
+    TERRITORY_CLASS_FR,
     VALUE_MAPS,
     column_fr,
     column_kind,
@@ -30,6 +31,7 @@ from coworking_geo.labels import (
 from coworking_geo.sources import Source, title_for
 from coworking_geo.spaces.titles import places_title
 from coworking_geo.space_models import fit_sentences
+from coworking_geo.spaces.vocabulary import TYPE_LABELS_FR
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
 
@@ -94,6 +96,8 @@ def format_value(v: Any, kind: str = "auto") -> str:
     if isinstance(v, int) or (kind == "int" and float(v).is_integer()):
         return fr_number(int(v))
     if isinstance(v, float):
+        if v == 0:
+            return "0"
         return fr_number(v, 1 if abs(v) >= 10 else 2 if abs(v) >= 0.1 else 4)
     return str(v)
 
@@ -117,9 +121,12 @@ def headline_figures(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: p
     col = f"pop_within_{int(radius_km)}km"
     if col in indicators:
         within = pd.to_numeric(indicators[col], errors="coerce").sum()
+        # over the population grid's population when known, like the diagnosis tables and the synthesis
+        base = (pd.to_numeric(indicators["access_population"], errors="coerce").sum()
+                if "access_population" in indicators else pop.sum())
         figs.append(Figure(f"share_pop_within_{int(radius_km)}km",
                            f"Part de la population à moins de {int(radius_km)} km d'un espace",
-                           float(within / pop.sum()) if pop.sum() else None, "pct"))
+                           float(within / base) if base else None, "pct"))
     if {"fabrique", "manufacture"} <= set(spaces.columns) and "sources" in spaces:
         for key, col, label in (("n_fabriques", "fabrique", "Fabriques de territoire (lauréats)"),
                                 ("n_manufactures", "manufacture", "Manufactures de proximité (lauréats)")):
@@ -278,6 +285,17 @@ def cell_display(col: str, v: Any) -> str:
     return format_value(raw, kind if isinstance(raw, int | float) and not isinstance(raw, bool) else "auto")
 
 
+def feature_fr(f: str) -> str:
+    """French name of a clustering variable, including the one-hot ``class_*`` and ``type_*`` columns."""
+    if f in FEATURES_FR:
+        return FEATURES_FR[f]
+    if f.startswith("class_"):
+        return f"classe « {TERRITORY_CLASS_FR.get(f[6:], f[6:].replace('_', ' '))} »"
+    if f.startswith("type_"):
+        return f"type « {TYPE_LABELS_FR.get(f[5:], f[5:].replace('_', ' '))} »"
+    return f.replace("_", " ")
+
+
 def constant_sentence(col: str, v: Any, chosen_k: Any = None) -> str:
     """French sentence for a column holding one value for every row."""
     if col == "k_reason":
@@ -287,7 +305,7 @@ def constant_sentence(col: str, v: Any, chosen_k: Any = None) -> str:
     if col == "unit":
         return f"Unité statistique : {value_fr('unit', v) or v}."
     if col == "features":
-        return "Variables utilisées : " + ", ".join(FEATURES_FR.get(f, f) for f in str(v).split(";")) + "."
+        return "Variables utilisées : " + ", ".join(feature_fr(f) for f in str(v).split(";")) + "."
     if col == "models_scope":
         return ("Ce territoire compte trop peu de lieux pour une typologie propre : ses lieux reçoivent les modèles "
                 "nationaux, calculés sur l\u2019ensemble des lieux localisés de France (activités et distance au lieu "
@@ -328,20 +346,26 @@ def _rows_html(df: pd.DataFrame, cols: list[str]) -> str:
     return f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
 
 
+def split_columns(df: pd.DataFrame, name: str) -> tuple[list[str], list[str], list[str]]:
+    """(constant, shown, technical) columns of table ``name``: constants are written once as a sentence,
+    technical columns (source-file controls, standardised scores…) stay in the downloadable CSV only."""
+    consts = [c for c in CONSTANT_COLUMNS if c in df and len(df) > 1 and df[c].nunique(dropna=False) == 1]
+    pattern = re.compile(TECHNICAL.get(name, r"(?!)"))
+    rest = [c for c in df.columns if c not in consts]
+    tech = [c for c in rest if pattern.fullmatch(str(c))]
+    main = [c for c in rest if c not in tech] or tech[:1]
+    return consts, main, [c for c in tech if c not in main]
+
+
 def table_html(df: pd.DataFrame, name: str, max_rows: int = MAX_ROWS) -> str:
     """A French HTML table; each cell holds its raw value in ``data-value`` and its column in ``data-col``.
 
     Columns holding one value for every row (model-selection reason, unit…) are
-    written once as a sentence (``data-const``); purely technical columns go to a
-    second table (same ``data-table``) inside a collapsed ``<details>``.
+    written once as a sentence (``data-const``); purely technical columns are not
+    shown (a note says how many the CSV file holds).
     """
     shown = df.head(max_rows)
-    consts = [c for c in CONSTANT_COLUMNS if c in shown and len(shown) > 1 and shown[c].nunique(dropna=False) == 1]
-    pattern = re.compile(TECHNICAL.get(name, r"(?!)"))
-    rest = [c for c in shown.columns if c not in consts]
-    tech = [c for c in rest if pattern.fullmatch(str(c))]
-    main = [c for c in rest if c not in tech] or tech[:1]
-    tech = [c for c in tech if c not in main]
+    consts, main, tech = split_columns(shown, name)
     k = shown["chosen_k"].iloc[0] if "chosen_k" in shown and len(shown) else None
     out = []
     for c in consts:
@@ -353,9 +377,9 @@ def table_html(df: pd.DataFrame, name: str, max_rows: int = MAX_ROWS) -> str:
     out.append(f'<div class="tw"><table data-table="{html.escape(name)}" data-part="main" data-rows="{n}">'
                f"{_rows_html(shown, main)}</table></div>")
     if tech:
-        out.append(f'<details><summary>Détail technique ({fr_number(len(tech))} colonne{"s" if len(tech) > 1 else ""})</summary><div class="tw">'
-                   f'<table class="tech" data-table="{html.escape(name)}" data-part="details" data-rows="{n}">'
-                   f"{_rows_html(shown, tech)}</table></div></details>")
+        out.append(f'<p class="more" data-technical="{html.escape(name)}" data-n="{len(tech)}">'
+                   f"{fr_number(len(tech))} colonne{'s' if len(tech) > 1 else ''} de contrôle technique "
+                   f"{'sont' if len(tech) > 1 else 'est'} dans le fichier CSV téléchargeable.</p>")
     if len(df) > max_rows:
         out.append(f'<p class="more">{fr_number(len(df) - max_rows)} lignes de plus dans le fichier '
                    f"{html.escape(name)}.</p>")
@@ -394,11 +418,11 @@ def section_text(name: str, df: pd.DataFrame) -> str:
 
 def render_report(title: str, territory: str, figures: list[Figure], mission: list[dict[str, Any]],
                   tables: dict[str, pd.DataFrame], sources: list[Source], atlas_link: str | None = "atlas/index.html",
-                  generated: str = "", territory_label: str | None = None,
+                  generated: str = "", territory_label: str | None = None, synthesis: str = "",
                   downloads: list[tuple[str, str]] | None = None) -> str:
-    """The report page (HTML) from its parts; ``downloads``: (relative link, French label) of the files
-    offered for download (the register's table of places)."""
-    label = territory_label or {"france": "France", "demo": "démonstration (données synthétiques)"}.get(
+    """The report page (HTML) from its parts; ``synthesis`` (HTML, :mod:`coworking_geo.synthesis`) comes first;
+    ``downloads``: (relative link, French label) of the files offered for download (the register's places)."""
+    label = territory_label or {"france": "France", "demo": "démonstration (données de démonstration synthétiques)"}.get(
         territory, territory)
     env = jinja2.Environment(autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     tpl = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
@@ -414,4 +438,5 @@ def render_report(title: str, territory: str, figures: list[Figure], mission: li
     demo = territory == "demo"
     return tpl.render(title=title_for(title, territory), territory=territory, figures=figures, mission=mission,
                       fmt=format_value, sections=sections, sources=sources, demo=demo, atlas_link=atlas_link,
-                      generated=generated, territory_label=label, downloads=downloads or [])
+                      generated=generated, territory_label=label, downloads=downloads or [],
+                      synthesis=jinja2.utils.markupsafe.Markup(synthesis))

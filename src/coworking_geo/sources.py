@@ -13,7 +13,7 @@ import yaml
 from coworking_geo import __version__
 from coworking_geo.errors import ConfigError
 
-DEMO_NOTE = "synthetic demo data"
+DEMO_NOTE = "données de démonstration synthétiques"
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def provenance(sources: dict[str, Source], ids: list[str], territory: str, title
     """
     if territory == "demo":
         cited: list[dict[str, str]] = [{"id": "demo", "title": DEMO_NOTE, "publisher": "coworking-geo",
-                                        "vintage": "generated", "licence": "CC0"}]
+                                        "vintage": "générées", "licence": "CC0"}]
     else:
         cited = [sources[i].citation() for i in ids]
     return {

@@ -24,20 +24,11 @@ ATLAS_SOURCE_IDS = {
 }
 
 
-# French name of the territory, for titles
-ATLAS_LABEL = {
-    "demo": "territoire de démonstration",
-    "france": "France",
-    "metropole": "France métropolitaine",
-    "reg": f"région {TERRITORY.code}",
-    "dep": f"département {TERRITORY.code}",
-}[TERRITORY.kind]
-
-
 ATLAS_INPUTS = dict(
     sources_yaml=SOURCES_YAML,
     communes=f"{PROC}/communes.parquet",
     departements=f"{PROC}/departements.parquet",
+    regions=f"{PROC}/regions.parquet",
     indicators=f"{PROC}/indicators.parquet",
     spaces=f"{PROC}/spaces.parquet",
     space_models=f"{PROC}/space_models.parquet",
@@ -48,7 +39,6 @@ ATLAS_INPUTS = dict(
 )
 ATLAS_PARAMS = dict(
     territory=TERRITORY.spec,
-    territory_label=ATLAS_LABEL,
     themes=ATLAS_THEMES,
     source_ids=ATLAS_SOURCE_IDS,
     simplify_tolerance_m=ATLAS["simplify_tolerance_m"],
@@ -77,8 +67,14 @@ REPORT_TABLES = [
         "spaces_quality.csv",
         "mission_shares.csv",
         "places_change.csv",
+        "space_model_stability.csv",
+        "places.csv",
     ]
 ]
+
+
+# atlas indicator key -> link from the report's synthesis (relative to results/{territory}/)
+SYNTHESIS_LINKS = {key: f"atlas/atlas.html#{key}" for key in ATLAS_THEMES}
 
 
 report: "../report/workflow.rst"
@@ -91,7 +87,7 @@ ATLAS_TYPOLOGY_THEMES = ["spaces", "territory_profiles", "priority"]
 ATLAS_BASE_INPUTS = {
     k: v
     for k, v in ATLAS_INPUTS.items()
-    if k in ("sources_yaml", "communes", "departements", "indicators")
+    if k in ("sources_yaml", "communes", "departements", "regions", "indicators")
 }
 ATLAS_GROUPS = {
     "": ([t for t in ATLAS_THEMES if t not in ATLAS_TYPOLOGY_THEMES], ATLAS_BASE_INPUTS),
@@ -160,21 +156,48 @@ for _suffix, (_themes, _inputs) in ATLAS_GROUPS.items():
             "../scripts/atlas_static.py"
 
 
+rule atlas_single:
+    message:
+        "One-page atlas of {params.territory}: communes shipped once, indicators from a menu"
+    input:
+        **ATLAS_INPUTS,
+    output:
+        html=f"{RES}/atlas/atlas.html",
+        geometry=f"{RES}/atlas/communes.js",
+        data=f"{RES}/atlas/data.js",
+        summary=f"{RES}/atlas/atlas.json",
+    params:
+        **ATLAS_PARAMS,
+        tiles=ATLAS["tiles"],
+        atlas_precision=3,
+    log:
+        f"{LOGS}/atlas/single.log",
+    benchmark:
+        f"{BENCH}/atlas/single.tsv"
+    resources:
+        mem_mb=3000,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/atlas_single.py"
+
+
 rule atlas_index:
     message:
-        "Atlas index page of {params.territory}"
+        "Atlas home page of {params.territory}: synthesis and indicators"
     input:
         sources_yaml=SOURCES_YAML,
-        summary=ATLAS_SUMMARIES,
-        maps=expand(f"{RES}/atlas/{{theme}}.html", theme=ATLAS_THEMES),
+        summary=f"{RES}/atlas/atlas.json",
         pngs=expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES),
+        departements=f"{PROC}/departements.parquet",
+        regions=f"{PROC}/regions.parquet",
+        spaces=f"{PROC}/spaces.parquet",
+        tables=REPORT_TABLES,
     output:
         report(f"{RES}/atlas/index.html", caption="../report/atlas_index.rst", category="Atlas"),
     params:
         territory=TERRITORY.spec,
-        territory_label=ATLAS_LABEL,
         source_ids=ATLAS_SOURCE_IDS,
-        themes=ATLAS_THEMES,
     log:
         f"{LOGS}/atlas/index.log",
     benchmark:
@@ -189,14 +212,17 @@ rule atlas_index:
 
 rule atlas_screenshots:
     message:
-        "Screenshots of the {params.territory} atlas in headless Chromium (not part of the default targets)"
+        "Screenshots of the {params.territory} atlas, report and a portrait in headless Chromium (not a default target)"
     input:
-        maps=expand(f"{RES}/atlas/{{theme}}.html", theme=ATLAS_THEMES),
+        atlas=f"{RES}/atlas/atlas.html",
+        index=f"{RES}/atlas/index.html",
+        report=f"{RES}/report.html",
+        portraits=f"{RES}/portraits",
     output:
         checks=f"{RES}/atlas/screenshots/checks.json",
-        shots=expand(f"{RES}/atlas/screenshots/{{theme}}.png", theme=ATLAS_THEMES),
     params:
         territory=TERRITORY.spec,
+        portrait="61",
     log:
         f"{LOGS}/atlas/screenshots.log",
     benchmark:
@@ -209,11 +235,42 @@ rule atlas_screenshots:
         "../scripts/atlas_screenshots.py"
 
 
+rule portraits:
+    message:
+        "Portraits de territoire of {params.territory}: one page per département"
+    input:
+        communes=f"{PROC}/communes.parquet",
+        departements=f"{PROC}/departements.parquet",
+        regions=f"{PROC}/regions.parquet",
+        spaces=f"{PROC}/spaces.parquet",
+        space_models=f"{PROC}/space_models.parquet",
+        indicators=f"{PROC}/indicators.parquet",
+        priority=f"{RES}/tables/priority_territories.csv",
+        sites=f"{RES}/tables/proposed_sites.csv",
+    output:
+        directory(f"{RES}/portraits"),
+    params:
+        territory=TERRITORY.spec,
+        long_commute_km=config["indicators"]["long_commute_km"],
+    log:
+        f"{LOGS}/portraits.log",
+    benchmark:
+        f"{BENCH}/portraits.tsv"
+    resources:
+        mem_mb=1500,
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/portraits.py"
+
+
 rule report:
     message:
         "HTML report of {params.territory}"
     input:
         sources_yaml=SOURCES_YAML,
+        departements=f"{PROC}/departements.parquet",
+        regions=f"{PROC}/regions.parquet",
         communes=f"{PROC}/communes.parquet",
         spaces=f"{PROC}/spaces.parquet",
         indicators=f"{PROC}/indicators.parquet",
@@ -223,9 +280,9 @@ rule report:
         report(f"{RES}/report.html", caption="../report/report.rst", category="Rapport"),
     params:
         territory=TERRITORY.spec,
-        territory_label=ATLAS_LABEL,
         source_ids=ATLAS_SOURCE_IDS,
         radius_km=10,
+        atlas_links=SYNTHESIS_LINKS,
     log:
         f"{LOGS}/report.log",
     benchmark:

@@ -43,7 +43,7 @@ def all_targets():
     TYPOLOGY_TARGETS and SUMMARY_TARGETS are defined in typology.smk and summary.smk,
     included after this file.
     """
-    return [f"{RES}/atlas/index.html", f"{RES}/report.html", *TYPOLOGY_TARGETS, *SUMMARY_TARGETS]
+    return [f"{RES}/atlas/index.html", f"{RES}/report.html", f"{RES}/portraits", *TYPOLOGY_TARGETS, *SUMMARY_TARGETS]
 
 
 # The demo generates, in the official layouts, every source the default

@@ -1,24 +1,33 @@
-"""Rule atlas_index: the atlas index page, from the maps' summary."""
+"""Rule atlas_index: the atlas home page, opened by the synthesis for policymakers."""
 
+import datetime as dt
 import json
+from pathlib import Path
 
+from coworking_geo.atlas.build import read_codes_csv
 from coworking_geo.atlas.index import index_page
-from coworking_geo.io import write_text
+from coworking_geo.io import read_table, write_text
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance, provenance_line, title_for
+from coworking_geo.portraits import territory_label
+from coworking_geo.sources import load_sources, provenance_line, title_for
+from coworking_geo.synthesis import dated_line, register_label, synthesis, synthesis_html
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821
-    p = smk.params
-    files = [smk.input.summary] if isinstance(smk.input.summary, str) else list(smk.input.summary)
-    summaries = [m for f in files for m in json.loads(open(f, encoding="utf-8").read())]
-    order = {key: i for i, key in enumerate(p.themes)}
-    summaries.sort(key=lambda m: order.get(m["key"], len(order)))
-    ids = list(dict.fromkeys(i for ids in p.source_ids.values() for i in ids))
-    sources = load_sources(smk.input.sources_yaml)
-    prov = provenance(sources, [i for i in ids if i in sources], p.territory, "Atlas")
-    title = title_for(f"Atlas des espaces de coworking et tiers-lieux — {p.territory_label}", p.territory)
-    page = index_page(title, f"{len(summaries)} cartes interactives (cliquer pour ouvrir) et cartes statiques PNG",
-                      summaries, provenance_line(prov))
+    p, i = smk.params, smk.input
+    summary = json.loads(Path(i.summary).read_text(encoding="utf-8"))
+    tables = {Path(f).name: read_codes_csv(f) for f in i.tables}
+    label = territory_label(p.territory, read_table(i.departements), read_table(i.regions))
+    sources = load_sources(i.sources_yaml)
+    spaces_src = read_table(i.spaces)["source"].astype(str).unique().tolist()
+    used = [sources[s] for s in dict.fromkeys(x for ids in p.source_ids.values() for x in ids) if s in sources]
+    links = {k: f"atlas.html#{k}" for k in (x["key"] for x in summary["indicators"])}
+    answers = synthesis(tables, register_label(used, spaces_src), links, tables_href="../tables/")
+    now = dt.datetime.now(dt.timezone.utc)
+    pngs = {Path(f).stem for f in i.pngs}
+    page = index_page(title_for(f"Atlas des lieux de coworking et tiers-lieux — {label}", p.territory),
+                      f"{len(summary['indicators'])} indicateurs sur une seule carte",
+                      synthesis_html(answers, dated_line(now, label)), summary["indicators"], summary["bytes"],
+                      provenance_line(summary["provenance"]), pngs)
     write_text(smk.output[0], page)
-    log.info("index of %d maps written to %s", len(summaries), smk.output[0])
+    log.info("atlas index: synthesis and %d indicators written to %s", len(summary["indicators"]), smk.output[0])

@@ -120,3 +120,41 @@ def check_pages(pages: Iterable[str | os.PathLike[str]], shots_dir: str | os.Pat
         finally:
             browser.close()
     return out
+
+
+def screenshot_pages(pages: dict[str, str | os.PathLike[str]], shots_dir: str | os.PathLike[str],
+                     widths: tuple[int, ...] = (1400, 420), timeout_s: float = 120.0) -> list[dict[str, object]]:
+    """Screenshot each page (name → HTML path) at each width: ``<name>_<width>.png`` (full page, except the
+    atlas map, which fills the window). Waits for ``window.cgReady`` on the atlas. Returns one record per
+    shot: name, width, seconds to open, console errors (tile failures ignored)."""
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(shots_dir)
+    shots.mkdir(parents=True, exist_ok=True)
+    out: list[dict[str, object]] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for name, page_path in pages.items():
+                path = Path(page_path).resolve()
+                for w in widths:
+                    ctx = browser.new_context(viewport={"width": w, "height": 900})
+                    page = ctx.new_page()
+                    errors: list[str] = []
+                    page.on("console", lambda msg, e=errors: e.append(msg.text) if msg.type == "error" else None)
+                    page.on("pageerror", lambda exc, e=errors: e.append(f"uncaught: {exc}"))
+                    t0 = time.perf_counter()
+                    page.goto(path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
+                    is_map = page.evaluate("() => typeof window.CG_GEOM !== 'undefined'")
+                    if is_map:
+                        page.wait_for_function("window.cgReady === true", timeout=timeout_s * 1000)
+                    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                    shot = shots / f"{name}_{w}.png"
+                    page.screenshot(path=str(shot), full_page=not is_map)
+                    out.append({"name": name, "page": path.name, "width": w, "screenshot": shot.name,
+                                "open_s": round(time.perf_counter() - t0, 2),
+                                "console_errors": [e for e in errors if not _is_tile_error(e)]})
+                    ctx.close()
+        finally:
+            browser.close()
+    return out
