@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def old_map(territory: str, out: Path, key: str = "territory_profiles") -> Path:
     from coworking_geo.atlas.build import build_map, load_inputs
-    from coworking_geo.sources import load_sources
+    from coworking_geo.sources.catalogue import load_sources
 
     proc, res = REPO / "data" / "processed" / territory, REPO / "results" / territory / "tables"
     paths = {k: str(proc / f"{v}.parquet") for k, v in [("communes", "communes"), ("departements", "departements"),

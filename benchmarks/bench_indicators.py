@@ -17,10 +17,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from coworking_geo.access import compute_access
-from coworking_geo.commuting import build_commuting, read_flows, read_places
-from coworking_geo.fibre import build_fibre, read_arcep_export, read_arcep_latest_share
-from coworking_geo.indicators import join_indicators
+from coworking_geo.indicators.access import compute_access
+from coworking_geo.indicators.commuting import build_commuting, read_flows, read_places
+from coworking_geo.indicators.fibre import build_fibre, read_arcep_export, read_arcep_latest_share
+from coworking_geo.indicators.join import join_indicators
 
 TARGET_S = 90.0
 

@@ -41,8 +41,8 @@ def france_build(mirror: Path):
     """The France communes table built from the mirror with the default rules: (communes, issues, stats)."""
     import pandas as pd
 
-    from coworking_geo import communes as cm
-    from coworking_geo import crosswalk as cw
+    from coworking_geo.territories import communes as cm
+    from coworking_geo.territories import crosswalk as cw
 
     xw = cw.build_crosswalk(cw.read_decoupage(mirror / "etalab_decoupage_administratif" / "communes_4.1.0_cog2024.json.gz"))
     com, issues, stats = cm.read_communes(mirror / "ign_admin_express_communes" / "communes_cog2024_simplifiees.gpkg")

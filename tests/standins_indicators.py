@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from coworking_geo.crosswalk import build_crosswalk, read_decoupage
+from coworking_geo.territories.crosswalk import build_crosswalk, read_decoupage
 
 
 @lru_cache(maxsize=2)

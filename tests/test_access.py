@@ -13,7 +13,7 @@ import pytest
 import rasterio
 from shapely.geometry import Point, box
 
-from coworking_geo.access import SCORE_COL, access_by_class, compute_access, write_distance_tif
+from coworking_geo.indicators.access import SCORE_COL, access_by_class, compute_access, write_distance_tif
 
 sys.path.insert(0, str(Path(__file__).parent))
 from standins_indicators import communes_standin, spaces_standin  # noqa: E402
@@ -114,7 +114,7 @@ def _time_inputs(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
 def test_travel_time_matrix_matches_pysal_access(tmp_path: Path) -> None:
     from access import fca, weights
 
-    from coworking_geo.access import Decay, read_time_matrix, travel_time_access
+    from coworking_geo.indicators.access import Decay, read_time_matrix, travel_time_access
 
     communes, spaces, path = _time_inputs(tmp_path)
     m = read_time_matrix(path, communes["insee_code"])
@@ -133,7 +133,7 @@ def test_travel_time_matrix_matches_pysal_access(tmp_path: Path) -> None:
 
 
 def test_travel_time_matrix_is_validated(tmp_path: Path) -> None:
-    from coworking_geo.access import read_time_matrix
+    from coworking_geo.indicators.access import read_time_matrix
     from coworking_geo.errors import InputFileError
 
     communes, _, path = _time_inputs(tmp_path)

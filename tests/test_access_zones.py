@@ -14,7 +14,7 @@ import rasterio
 import yaml
 from pyproj import Transformer
 
-from coworking_geo.access import (
+from coworking_geo.indicators.access import (
     CORSICA,
     MAINLAND,
     SCORE_COL,
@@ -30,7 +30,7 @@ from coworking_geo.access import (
     read_grid,
     territory_window,
 )
-from coworking_geo.classify import TERRITORY_CLASSES
+from coworking_geo.territories.classify import TERRITORY_CLASSES
 from coworking_geo.geodesy import commune_centroids, to_ecef_km
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -26,7 +26,7 @@ from coworking_geo.atlas.build import (
 from coworking_geo.atlas.index import index_page, size_label
 from coworking_geo.atlas.simplify import round_coordinates, simplify_coverage
 from coworking_geo.geodesy import metric_crs_for
-from coworking_geo.sources import load_sources
+from coworking_geo.sources.catalogue import load_sources
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE_IDS = {"spaces": ["cget_tierslieux_2019", "anct_fabriques_territoire", "anct_manufactures_proximite"],

@@ -14,7 +14,7 @@ import pytest
 
 from coworking_geo.atlas.build import THEMES, build_map
 from coworking_geo.atlas.screenshot import CHROMIUM, CHROMIUM_ARGS, check_pages, chromium_available
-from coworking_geo.sources import load_sources
+from coworking_geo.sources.catalogue import load_sources
 
 pytestmark = [
     pytest.mark.browser,

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from coworking_geo import communes as cm
-from coworking_geo.classify import (
+from coworking_geo.territories import communes as cm
+from coworking_geo.territories.classify import (
     RURAL_CLASSES,
     TERRITORY_CLASSES,
     density_class,

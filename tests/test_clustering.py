@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
-from coworking_geo import clustering
-from coworking_geo.clustering import canonical_labels, choose_k, cluster, scale_features
+from coworking_geo.typology import clustering
+from coworking_geo.typology.clustering import canonical_labels, choose_k, cluster, scale_features
 from coworking_geo.errors import ConfigError
 
 

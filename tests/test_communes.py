@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
 
-from coworking_geo import communes as cm
+from coworking_geo.territories import communes as cm
 from coworking_geo.errors import InputFileError
 
 BOWTIE = Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])  # self-intersecting

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coworking_geo.commuting import (
+from coworking_geo.indicators.commuting import (
     Flows,
     build_commuting,
     places_from_communes,

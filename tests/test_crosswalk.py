@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from coworking_geo import crosswalk as cw
+from coworking_geo.territories import crosswalk as cw
 from coworking_geo.errors import InputFileError
 
 COMMUNES = [

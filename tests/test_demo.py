@@ -18,7 +18,7 @@ import rasterio
 
 from coworking_geo.codes import INSEE_RE
 from coworking_geo.demo import DEMO_FILES, build_territory, write_demo_sources
-from coworking_geo.sources import load_sources
+from coworking_geo.sources.catalogue import load_sources
 
 SEED = 20180601
 N = 300

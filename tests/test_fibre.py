@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from coworking_geo.errors import InputFileError
-from coworking_geo.fibre import (
+from coworking_geo.indicators.fibre import (
     build_fibre,
     quarter_label,
     read_arcep_export,

@@ -19,8 +19,8 @@ from coworking_geo.io import (
     read_table,
     write_parquet,
 )
-from coworking_geo.sources import provenance, provenance_line, title_for
-from coworking_geo.territory import parse_territory
+from coworking_geo.sources.catalogue import provenance, provenance_line, title_for
+from coworking_geo.territories.territory import parse_territory
 
 
 def test_normalise_insee_repairs_and_flags() -> None:

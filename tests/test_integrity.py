@@ -323,8 +323,8 @@ def test_stale_temporary_files_of_a_killed_run_go_at_the_next_start(repo_root: P
 def test_a_changed_population_fails_the_declared_total(repo_root: Path, mirror: Path, tmp_path: Path) -> None:
     import dataclasses
 
-    from coworking_geo.integrity import verify_file
-    from coworking_geo.sources import load_sources
+    from coworking_geo.sources.integrity import verify_file
+    from coworking_geo.sources.catalogue import load_sources
 
     spec = load_sources(repo_root / "config" / "sources.yaml")["insee_grille_densite"].files[0]
     assert dict(spec.totals) == {"PMUN21": 67664570}
@@ -344,8 +344,8 @@ def test_a_changed_population_fails_the_declared_total(repo_root: Path, mirror: 
 def test_a_7z_archive_cut_short_is_refused(tmp_path: Path) -> None:
     import py7zr
 
-    from coworking_geo.integrity import verify_file
-    from coworking_geo.sources import SourceFile
+    from coworking_geo.sources.integrity import verify_file
+    from coworking_geo.sources.catalogue import SourceFile
 
     archive = tmp_path / "ADMIN-EXPRESS-COG.7z"
     with py7zr.SevenZipFile(archive, "w") as z:

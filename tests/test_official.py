@@ -28,16 +28,16 @@ import shapely
 import yaml
 from openpyxl import Workbook
 
-from coworking_geo import communes as cm
-from coworking_geo import official
-from coworking_geo.access import read_grid
+from coworking_geo.territories import communes as cm
+from coworking_geo.sources import official
+from coworking_geo.indicators.access import read_grid
 from coworking_geo.errors import ConfigError, RetrieveError
-from coworking_geo.fibre import read_arcep_export, read_arcep_latest_share
-from coworking_geo.official.datagouv import pick_resource, quarter_of
-from coworking_geo.official.mirror import build_mirror
-from coworking_geo.official.mode import apply_data_mode, resolve_data_mode
-from coworking_geo.retrieve import retrieve_source
-from coworking_geo.sources import Source, SourceFile, load_sources
+from coworking_geo.indicators.fibre import read_arcep_export, read_arcep_latest_share
+from coworking_geo.sources.official.datagouv import pick_resource, quarter_of
+from coworking_geo.sources.official.mirror import build_mirror
+from coworking_geo.sources.official.mode import apply_data_mode, resolve_data_mode
+from coworking_geo.sources.retrieve import retrieve_source
+from coworking_geo.sources.catalogue import Source, SourceFile, load_sources
 from coworking_geo.spaces.programmes import read_laureates
 
 # ---------------------------------------------------------------- IGN ADMIN EXPRESS (7z of shapefiles)

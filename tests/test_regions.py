@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coworking_geo.access import SCORE_COL, compute_access, compute_access_region
-from coworking_geo.commuting import (
+from coworking_geo.indicators.access import SCORE_COL, compute_access, compute_access_region
+from coworking_geo.indicators.commuting import (
     build_commuting,
     gather_summary,
     places_from_communes,
     read_flows,
 )
-from coworking_geo.regions import (
+from coworking_geo.territories.regions import (
     REGION_DEPARTEMENTS,
     REGION_OF_DEP,
     check_partition,
@@ -25,7 +25,7 @@ from coworking_geo.regions import (
     in_region,
     territory_regions,
 )
-from coworking_geo.territory import parse_territory
+from coworking_geo.territories.territory import parse_territory
 
 sys.path.insert(0, str(Path(__file__).parent))
 from standins_indicators import communes_standin, crosswalk_standin, spaces_standin  # noqa: E402

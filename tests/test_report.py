@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from coworking_geo.report import (
+from coworking_geo.report.page import (
     MISSION_PUBLISHED,
     SKIP_WHEN_EMPTY,
     TABLES,
@@ -18,7 +18,7 @@ from coworking_geo.report import (
     render_report,
     split_columns,
 )
-from coworking_geo.sources import load_sources
+from coworking_geo.sources.catalogue import load_sources
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -167,7 +167,7 @@ def test_france_report_equals_processed_tables() -> None:
 
 def test_report_tables_read_in_french() -> None:
     """French headers and labels, k_reason once as a French sentence, technical columns folded away."""
-    from coworking_geo.report import table_html
+    from coworking_geo.report.page import table_html
 
     reason = ("k=3 has the best mean rank (1.33) over 3 criteria among k=3..8: silhouette 0.548 (rank 2, best k=7)")
     df = pd.DataFrame({"model_id": [1, 2, 3], "model_name": ["Pôle de coworking métropolitain", "Fab-lab rural isolé",
@@ -187,7 +187,7 @@ def test_report_tables_read_in_french() -> None:
 
 def test_model_fit_sentences_k_choice_and_unstable_title() -> None:
     """The fit table becomes French sentences above it; the stability-first reason reads in French."""
-    from coworking_geo.report import section_text, section_title, table_html
+    from coworking_geo.report.page import section_text, section_title, table_html
 
     fit = pd.DataFrame({"model_id": [1, 1, 2, 2], "model_name": ["Coworking en pôle"] * 2 + ["Fab-lab isolé"] * 2,
                         "territory_class": ["metropole", "rural"] * 2, "n_places": [90, 10, 20, 30],

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from coworking_geo.errors import CoworkingGeoError, RetrieveError
-from coworking_geo.integrity import verify_file
-from coworking_geo.retrieve import RetrieveSettings, download, preflight, remove_stale_parts, retrieve_source
-from coworking_geo.sources import Source, SourceFile, load_sources
+from coworking_geo.sources.integrity import verify_file
+from coworking_geo.sources.retrieve import RetrieveSettings, download, preflight, remove_stale_parts, retrieve_source
+from coworking_geo.sources.catalogue import Source, SourceFile, load_sources
 
 BODY = ("CODGEO;LIBGEO\n" + "".join(f"{i:05d};Commune {i}\n" for i in range(1000, 1400))).encode()
 HITS: dict[str, int] = {}

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from coworking_geo.clustering import cluster
+from coworking_geo.typology.clustering import cluster
 from coworking_geo.geodesy import nearest_km
-from coworking_geo.siting import (
+from coworking_geo.typology.siting import (
     allocate,
     demand_column,
     exact_mclp,
@@ -17,7 +17,7 @@ from coworking_geo.siting import (
     latest_fibre_column,
     priority_territories,
 )
-from coworking_geo.territory_profiles import (
+from coworking_geo.typology.territory_profiles import (
     commune_table,
     name_profiles,
     profile_features,
@@ -184,8 +184,8 @@ def test_territory_profiles_on_contract_frames() -> None:
 
 
 def test_spatially_constrained_profiles_are_contiguous() -> None:
-    from coworking_geo.clustering import scale_features
-    from coworking_geo.territory_profiles import spatial_labels
+    from coworking_geo.typology.clustering import scale_features
+    from coworking_geo.typology.territory_profiles import spatial_labels
 
     # features without structure on a line of points: Ward with kNN connectivity cuts the line in two segments
     n = 80
@@ -206,7 +206,7 @@ def test_france_models_on_the_processed_register(repo_root) -> None:
     from pathlib import Path
 
     from coworking_geo.io import read_table
-    from coworking_geo.space_models import model_features, name_models, space_features, with_employed
+    from coworking_geo.typology.space_models import model_features, name_models, space_features, with_employed
 
     base = Path(repo_root) / REAL
     if not (base / "indicators.parquet").exists() or not (base / "spaces.parquet").exists():

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coworking_geo.access import demand_points
+from coworking_geo.indicators.access import demand_points
 from coworking_geo.geodesy import EARTH_RADIUS_KM, commune_centroids, to_ecef_km
-from coworking_geo.siting import allocate
+from coworking_geo.typology.siting import allocate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from standins_indicators import communes_standin, spaces_standin  # noqa: E402
@@ -70,7 +70,7 @@ def _siting_outputs(repo_root: Path, territory: str) -> dict[str, pd.DataFrame]:
 @pytest.mark.mirror
 def test_france_and_orne_sites_and_priorities(repo_root: Path) -> None:
     """On the tables the workflow built from the mirror for France and the Orne (skipped when absent)."""
-    from coworking_geo.classify import TERRITORY_CLASSES
+    from coworking_geo.territories.classify import TERRITORY_CLASSES
 
     fr, orne = _siting_outputs(repo_root, "france"), _siting_outputs(repo_root, "dep-61")
     n_fr, n_orne = len(fr["proposed_sites.csv"]), len(orne["proposed_sites.csv"])

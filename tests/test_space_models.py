@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from coworking_geo.clustering import cluster
-from coworking_geo.economic_models import (
+from coworking_geo.typology.clustering import cluster
+from coworking_geo.typology.economic_models import (
     economic_features,
     economic_group,
     economic_weights,
@@ -18,7 +18,7 @@ from coworking_geo.economic_models import (
     read_census,
 )
 from coworking_geo.errors import ConfigError, InputFileError
-from coworking_geo.space_models import (
+from coworking_geo.typology.space_models import (
     feature_groups,
     fit_models,
     fit_sentences,

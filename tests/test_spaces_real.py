@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from coworking_geo.crosswalk import build_crosswalk, read_decoupage
+from coworking_geo.territories.crosswalk import build_crosswalk, read_decoupage
 from coworking_geo.spaces.locate import CommuneIndex, load_commune_polygons
 from coworking_geo.spaces.mission import mission_shares
 from coworking_geo.spaces.privacy import contains_personal

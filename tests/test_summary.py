@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from coworking_geo.summary import diagnosis_by
+from coworking_geo.report.summary import diagnosis_by
 
 COMMUNES = pd.DataFrame({
     "insee_code": ["69123", "58194", "61001", "61002"],

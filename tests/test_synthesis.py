@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from coworking_geo.atlas.build import read_codes_csv
-from coworking_geo.synthesis import Fig, recompute, sentence, synthesis, synthesis_html, vintage_fr
+from coworking_geo.report.synthesis import Fig, recompute, sentence, synthesis, synthesis_html, vintage_fr
 
 REPO = Path(__file__).resolve().parents[1]
 FRANCE = REPO / "results" / "france"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from coworking_geo.io import read_table
-from coworking_geo.space_models import fit_models, space_features, with_employed
+from coworking_geo.typology.space_models import fit_models, space_features, with_employed
 
 REAL = Path("data/processed/france")
 
@@ -75,8 +75,8 @@ def test_small_territory_gets_national_models(france_tables, repo_root: Path) ->
 
 @pytest.mark.mirror
 def test_filosofi_income_through_the_crosswalk(mirror: Path) -> None:
-    from coworking_geo.crosswalk import build_crosswalk, read_decoupage
-    from coworking_geo.territory_profiles import read_filosofi
+    from coworking_geo.territories.crosswalk import build_crosswalk, read_decoupage
+    from coworking_geo.typology.territory_profiles import read_filosofi
 
     xw = build_crosswalk(read_decoupage(mirror / "etalab_decoupage_administratif" / "communes_4.1.0_cog2024.json.gz"))
     inc = read_filosofi(str(mirror / "insee_filosofi_2019" / "cc_filosofi_2019_COM.CSV"), xw).set_index("insee_code")

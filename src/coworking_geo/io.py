@@ -255,7 +255,7 @@ def parse_decimal(series: pd.Series) -> pd.Series:
 
 def inherited_provenance(paths: Sequence[str | os.PathLike[str]], title: str, territory: str) -> dict[str, Any]:
     """Provenance of an output derived from ``paths``: the union of their cited sources, in order."""
-    from coworking_geo.sources import provenance
+    from coworking_geo.sources.catalogue import provenance
 
     cited: dict[str, dict[str, str]] = {}
     for path in paths:

@@ -7,11 +7,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from coworking_geo.settings import check_cross_fields  # noqa: E402
-from coworking_geo.sources import load_sources  # noqa: E402
-from coworking_geo.territory import parse_territory  # noqa: E402
-from coworking_geo.regions import region_departements, territory_regions  # noqa: E402
-from coworking_geo.commuting import SOURCE_COVERAGE  # noqa: E402
-from coworking_geo.official.mode import apply_data_mode, resolve_data_mode  # noqa: E402
+from coworking_geo.sources.catalogue import load_sources  # noqa: E402
+from coworking_geo.territories.territory import parse_territory  # noqa: E402
+from coworking_geo.territories.regions import region_departements, territory_regions  # noqa: E402
+from coworking_geo.indicators.commuting import SOURCE_COVERAGE  # noqa: E402
+from coworking_geo.sources.official.mode import apply_data_mode, resolve_data_mode  # noqa: E402
 
 SOURCES_YAML = "config/sources.yaml"
 SOURCES = load_sources(SOURCES_YAML)

@@ -4,7 +4,7 @@
 import time  # noqa: E402
 
 from coworking_geo.errors import RetrieveError  # noqa: E402
-from coworking_geo.retrieve import failure_report, mirror_dir, preflight, remove_stale_parts  # noqa: E402
+from coworking_geo.sources.retrieve import failure_report, mirror_dir, preflight, remove_stale_parts  # noqa: E402
 
 RUN_STARTED = time.time()
 

@@ -8,9 +8,9 @@ from coworking_geo.atlas.build import read_codes_csv
 from coworking_geo.atlas.index import index_page
 from coworking_geo.io import read_table, write_text
 from coworking_geo.log import snakemake_script
-from coworking_geo.portraits import territory_label
-from coworking_geo.sources import load_sources, provenance_line, title_for
-from coworking_geo.synthesis import dated_line, register_label, synthesis, synthesis_html
+from coworking_geo.report.portraits import territory_label
+from coworking_geo.sources.catalogue import load_sources, provenance_line, title_for
+from coworking_geo.report.synthesis import dated_line, register_label, synthesis, synthesis_html
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821

@@ -7,8 +7,8 @@ from coworking_geo.atlas.build import load_inputs, provenance_short
 from coworking_geo.atlas.single import atlas_files, read_js
 from coworking_geo.io import read_table, write_text
 from coworking_geo.log import snakemake_script
-from coworking_geo.portraits import territory_label
-from coworking_geo.sources import load_sources, provenance, provenance_line, title_for
+from coworking_geo.report.portraits import territory_label
+from coworking_geo.sources.catalogue import load_sources, provenance, provenance_line, title_for
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821

@@ -5,8 +5,8 @@ from pathlib import Path
 from coworking_geo.atlas.build import build_static, load_inputs
 from coworking_geo.io import read_table
 from coworking_geo.log import snakemake_script
-from coworking_geo.portraits import territory_label
-from coworking_geo.sources import load_sources
+from coworking_geo.report.portraits import territory_label
+from coworking_geo.sources.catalogue import load_sources
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821

@@ -3,7 +3,7 @@
 import geopandas as gpd
 import pandas as pd
 
-from coworking_geo.access import (
+from coworking_geo.indicators.access import (
     Decay,
     access_by_class,
     distance_raster,
@@ -14,8 +14,8 @@ from coworking_geo.access import (
 )
 from coworking_geo.io import write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.regions import gather
-from coworking_geo.sources import load_sources, provenance
+from coworking_geo.territories.regions import gather
+from coworking_geo.sources.catalogue import load_sources, provenance
 
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:

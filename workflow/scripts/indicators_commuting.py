@@ -4,11 +4,11 @@ Régions no commuting source covers have no job: their communes get the "outside
 
 import pandas as pd
 
-from coworking_geo.commuting import build_commuting, gather_summary
+from coworking_geo.indicators.commuting import build_commuting, gather_summary
 from coworking_geo.io import write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.regions import check_partition, gather
-from coworking_geo.sources import load_sources, provenance
+from coworking_geo.territories.regions import check_partition, gather
+from coworking_geo.sources.catalogue import load_sources, provenance
 
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:

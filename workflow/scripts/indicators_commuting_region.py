@@ -2,11 +2,11 @@
 
 import pandas as pd
 
-from coworking_geo.commuting import build_commuting, read_flows, read_places
+from coworking_geo.indicators.commuting import build_commuting, read_flows, read_places
 from coworking_geo.io import write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.regions import in_region
-from coworking_geo.sources import load_sources, provenance
+from coworking_geo.territories.regions import in_region
+from coworking_geo.sources.catalogue import load_sources, provenance
 
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:

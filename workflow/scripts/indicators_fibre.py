@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from coworking_geo.fibre import build_fibre, read_arcep_export, read_arcep_latest_share, read_arcep_workbook
+from coworking_geo.indicators.fibre import build_fibre, read_arcep_export, read_arcep_latest_share, read_arcep_workbook
 from coworking_geo.io import write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
+from coworking_geo.sources.catalogue import load_sources, provenance
 
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:

@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from coworking_geo.indicators import join_indicators
+from coworking_geo.indicators.join import join_indicators
 from coworking_geo.io import write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
+from coworking_geo.sources.catalogue import load_sources, provenance
 
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:

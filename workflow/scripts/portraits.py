@@ -9,8 +9,8 @@ import pandas as pd
 from coworking_geo.atlas.build import read_codes_csv
 from coworking_geo.io import write_text
 from coworking_geo.log import snakemake_script
-from coworking_geo.portraits import PortraitData, build_portraits, territory_label
-from coworking_geo.synthesis import MONTHS_FR
+from coworking_geo.report.portraits import PortraitData, build_portraits, territory_label
+from coworking_geo.report.synthesis import MONTHS_FR
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821

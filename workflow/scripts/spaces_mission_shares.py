@@ -5,7 +5,7 @@ import pandas as pd
 
 from coworking_geo.io import write_csv
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
+from coworking_geo.sources.catalogue import load_sources, provenance
 from coworking_geo.spaces.mission import mission_shares
 
 smk = snakemake  # noqa: F821

@@ -4,7 +4,7 @@ import pandas as pd
 
 from coworking_geo.io import write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
+from coworking_geo.sources.catalogue import load_sources, provenance
 from coworking_geo.spaces.locate import CommuneIndex, load_commune_polygons
 from coworking_geo.spaces.places import list_changes, places_table, write_gpkg
 from coworking_geo.spaces.programmes import laureates_frame, programme_tables, read_laureates

@@ -5,7 +5,7 @@ import pandas as pd
 
 from coworking_geo.io import inherited_provenance, write_csv
 from coworking_geo.log import snakemake_script
-from coworking_geo.summary import diagnosis_by
+from coworking_geo.report.summary import diagnosis_by
 
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:

@@ -1,10 +1,10 @@
 """Snakemake script: départements and régions layers (names, polygons) of the territory."""
 
-from coworking_geo.communes import read_admin_layer
+from coworking_geo.territories.communes import read_admin_layer
 from coworking_geo.io import write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
-from coworking_geo.territory import parse_territory
+from coworking_geo.sources.catalogue import load_sources, provenance
+from coworking_geo.territories.territory import parse_territory
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821

@@ -2,13 +2,13 @@
 
 import pandas as pd
 
-from coworking_geo import communes as cm
-from coworking_geo.classify import DENSITY_CLASSES, TERRITORY_CLASSES, territory_class_vs_official
+from coworking_geo.territories import communes as cm
+from coworking_geo.territories.classify import DENSITY_CLASSES, TERRITORY_CLASSES, territory_class_vs_official
 from coworking_geo.codes import dep_of
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
-from coworking_geo.territory import parse_territory
+from coworking_geo.sources.catalogue import load_sources, provenance
+from coworking_geo.territories.territory import parse_territory
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821

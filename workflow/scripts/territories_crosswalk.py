@@ -1,9 +1,9 @@
 """Snakemake script: national commune-code crosswalk and its resolution check on ARCEP 2018 / CGET 2019 codes."""
 
-from coworking_geo import crosswalk as cw
+from coworking_geo.territories import crosswalk as cw
 from coworking_geo.io import write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
+from coworking_geo.sources.catalogue import load_sources, provenance
 
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821

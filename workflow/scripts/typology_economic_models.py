@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from coworking_geo.clustering import cluster
-from coworking_geo.economic_models import (
+from coworking_geo.typology.clustering import cluster
+from coworking_geo.typology.economic_models import (
     economic_features,
     economic_weights,
     link_spaces,
@@ -12,8 +12,8 @@ from coworking_geo.economic_models import (
 )
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
-from coworking_geo.space_models import model_features
+from coworking_geo.sources.catalogue import load_sources, provenance
+from coworking_geo.typology.space_models import model_features
 
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:

@@ -3,12 +3,12 @@
 import geopandas as gpd
 import pandas as pd
 
-from coworking_geo.access import commune_zones, demand_points
+from coworking_geo.indicators.access import commune_zones, demand_points
 from coworking_geo.io import read_table, write_csv
 from coworking_geo.log import snakemake_script
-from coworking_geo.siting import allocate, demand_column, priority_territories, siting_summary
-from coworking_geo.sources import load_sources, provenance
-from coworking_geo.territory_profiles import commune_table
+from coworking_geo.typology.siting import allocate, demand_column, priority_territories, siting_summary
+from coworking_geo.sources.catalogue import load_sources, provenance
+from coworking_geo.typology.territory_profiles import commune_table
 
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:

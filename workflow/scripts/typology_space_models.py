@@ -1,10 +1,10 @@
 """Snakemake script: models of places from what they do, the choice of k, collapse checks and the fit by class."""
 
-from coworking_geo.economic_models import economic_features, link_spaces, read_census
+from coworking_geo.typology.economic_models import economic_features, link_spaces, read_census
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
-from coworking_geo.space_models import (
+from coworking_geo.sources.catalogue import load_sources, provenance
+from coworking_geo.typology.space_models import (
     fit_models,
     space_features,
     with_employed,

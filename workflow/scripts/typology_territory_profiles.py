@@ -1,11 +1,11 @@
 """Snakemake script: profiles of communes (or EPCI) on need, offer and income."""
 
-from coworking_geo.clustering import cluster
+from coworking_geo.typology.clustering import cluster
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.sources import load_sources, provenance
-from coworking_geo.space_models import model_features
-from coworking_geo.territory_profiles import (
+from coworking_geo.sources.catalogue import load_sources, provenance
+from coworking_geo.typology.space_models import model_features
+from coworking_geo.typology.territory_profiles import (
     commune_table,
     name_profiles,
     profile_features,

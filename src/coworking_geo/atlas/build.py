@@ -18,7 +18,7 @@ import pandas as pd
 from coworking_geo.atlas import maps, themes
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer
 from coworking_geo.labels import SOURCE_FR
-from coworking_geo.sources import Source, provenance, provenance_line, title_for
+from coworking_geo.sources.catalogue import Source, provenance, provenance_line, title_for
 from coworking_geo.spaces.titles import place_layers
 from coworking_geo.spaces.vocabulary import TYPE_LABELS_FR
 

@@ -17,8 +17,8 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-from coworking_geo import classify
-from coworking_geo.access import SCORE_COL
+from coworking_geo.territories import classify
+from coworking_geo.indicators.access import SCORE_COL
 from coworking_geo.labels import TERRITORY_CLASS_FR
 from coworking_geo.spaces.titles import places_title
 

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from coworking_geo.codes import dep_of
-from coworking_geo.crosswalk import resolve_codes
+from coworking_geo.territories.crosswalk import resolve_codes
 from coworking_geo.errors import InputFileError
 from coworking_geo.geodesy import metric_crs_for
 from coworking_geo.spaces.vocabulary import fold
@@ -161,7 +161,7 @@ def commune_from_city(postcode: pd.Series, city: pd.Series, index: CommuneIndex)
 def resolve_declared(codes: pd.Series, crosswalk: pd.DataFrame | None, index: CommuneIndex) -> tuple[pd.Series, pd.Series]:
     """Current commune code for each declared code, and how it was resolved.
 
-    A thin wrapper over :func:`coworking_geo.crosswalk.resolve_codes` (without a
+    A thin wrapper over :func:`coworking_geo.territories.crosswalk.resolve_codes` (without a
     crosswalk, the communes of ``index`` map to themselves). Status: 'missing',
     'invalid' ('0' and other unusable codes), 'unknown' (a well-formed code we
     cannot place), or the crosswalk relation ('identity', 'merged',

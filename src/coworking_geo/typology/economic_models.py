@@ -25,11 +25,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from coworking_geo.clustering import ClusteringResult
+from coworking_geo.typology.clustering import ClusteringResult
 from coworking_geo.errors import InputFileError
 from coworking_geo.io import parse_decimal
 from coworking_geo.log import get_logger
-from coworking_geo.space_models import dedupe_names
+from coworking_geo.typology.space_models import dedupe_names
 
 LOG = get_logger(__name__)
 

@@ -15,7 +15,7 @@ Features per unit (before scaling):
   when the ``insee_filosofi_2019`` source is given (:func:`read_filosofi`).
 
 Features known for fewer than half of the units are dropped (logged); the
-others are median-imputed by :func:`coworking_geo.clustering.scale_features`.
+others are median-imputed by :func:`coworking_geo.typology.clustering.scale_features`.
 An optional spatially constrained variant uses Ward with a k-nearest-neighbour
 connectivity graph of the centroids (scikit-learn).
 """
@@ -27,12 +27,12 @@ import pandas as pd
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.neighbors import kneighbors_graph
 
-from coworking_geo.access import SCORE_COL
-from coworking_geo.clustering import ClusteringResult, canonical_labels
+from coworking_geo.indicators.access import SCORE_COL
+from coworking_geo.typology.clustering import ClusteringResult, canonical_labels
 from coworking_geo.geodesy import nearest_km, to_ecef_km
 from coworking_geo.log import get_logger
-from coworking_geo.siting import fibre_column
-from coworking_geo.space_models import commune_points, dedupe_names
+from coworking_geo.typology.siting import fibre_column
+from coworking_geo.typology.space_models import commune_points, dedupe_names
 
 LOG = get_logger(__name__)
 
@@ -58,14 +58,14 @@ def read_filosofi(path: str, crosswalk: pd.DataFrame) -> pd.DataFrame:
     """``insee_code`` (current COG), ``median_income`` (MED19, € per consumption unit) and ``poverty_rate``
     (TP6019, %) from INSEE's Filosofi 2019 base communale (``;``, COG 2021 codes).
 
-    Codes go through the crosswalk (:func:`coworking_geo.crosswalk.resolve_codes`).
+    Codes go through the crosswalk (:func:`coworking_geo.territories.crosswalk.resolve_codes`).
     A commune whose own code is in the file keeps its row (Paris, Lyon and
     Marseille: the commune, not the arrondissements); a commune formed since
     2021 gets the mean of its former communes weighted by their fiscal
     population (NBPERSMENFISC19), NA when one of them is secret. Empty
     (secret) cells stay NA, never 0.
     """
-    from coworking_geo.crosswalk import resolve_codes
+    from coworking_geo.territories.crosswalk import resolve_codes
     from coworking_geo.io import read_csv_text
 
     df, _ = read_csv_text(path, required=["CODGEO", "MED19", "TP6019"])

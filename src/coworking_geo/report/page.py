@@ -28,9 +28,9 @@ from coworking_geo.labels import (
     k_reason_fr,
     value_fr,
 )
-from coworking_geo.sources import Source, title_for
+from coworking_geo.sources.catalogue import Source, title_for
 from coworking_geo.spaces.titles import places_title
-from coworking_geo.space_models import fit_sentences
+from coworking_geo.typology.space_models import fit_sentences
 from coworking_geo.spaces.vocabulary import TYPE_LABELS_FR
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
@@ -388,7 +388,7 @@ def table_html(df: pd.DataFrame, name: str, max_rows: int = MAX_ROWS) -> str:
 
 def rural_agreement(tables: dict[str, pd.DataFrame]) -> str:
     """One sentence relating the class table to the density table: the rural classes sum to the rural density row."""
-    from coworking_geo.classify import RURAL_CLASSES
+    from coworking_geo.territories.classify import RURAL_CLASSES
 
     by_class, by_density = tables.get("communes_by_territory_class.csv"), tables.get("communes_by_density_class.csv")
     if by_class is None or by_density is None:
@@ -420,7 +420,7 @@ def render_report(title: str, territory: str, figures: list[Figure], mission: li
                   tables: dict[str, pd.DataFrame], sources: list[Source], atlas_link: str | None = "atlas/index.html",
                   generated: str = "", territory_label: str | None = None, synthesis: str = "",
                   downloads: list[tuple[str, str]] | None = None) -> str:
-    """The report page (HTML) from its parts; ``synthesis`` (HTML, :mod:`coworking_geo.synthesis`) comes first;
+    """The report page (HTML) from its parts; ``synthesis`` (HTML, :mod:`coworking_geo.report.synthesis`) comes first;
     ``downloads``: (relative link, French label) of the files offered for download (the register's places)."""
     label = territory_label or {"france": "France", "demo": "démonstration (données de démonstration synthétiques)"}.get(
         territory, territory)

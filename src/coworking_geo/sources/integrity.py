@@ -22,7 +22,7 @@ from typing import Any
 
 from coworking_geo.errors import InputFileError
 from coworking_geo.io import check_csv_text, decode_csv, parse_decimal, read_csv_text, sniff_separator
-from coworking_geo.sources import SourceFile
+from coworking_geo.sources.catalogue import SourceFile
 
 CHUNK = 1 << 20
 SQLITE_MAGIC = b"SQLite format 3\x00"

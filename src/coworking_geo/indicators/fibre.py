@@ -18,7 +18,7 @@ import pandas as pd
 
 from coworking_geo.codes import PLM_ARRONDISSEMENTS, normalise_insee
 from coworking_geo.errors import InputFileError
-from coworking_geo.indicators import carry_codes
+from coworking_geo.indicators.join import carry_codes
 from coworking_geo.io import parse_decimal, read_csv_text
 from coworking_geo.log import get_logger
 

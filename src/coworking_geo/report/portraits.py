@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coworking_geo import classify
+from coworking_geo.territories import classify
 from coworking_geo.atlas.themes import fr_number, fr_percent
 from coworking_geo.labels import TERRITORY_CLASS_FR
 from coworking_geo.spaces.vocabulary import TYPE_LABELS_FR
-from coworking_geo.summary import diagnosis_by
+from coworking_geo.report.summary import diagnosis_by
 
 COLOURS = {"dep": "#1f3b57", "reg": "#6f9fc8", "fr": "#c9c9c9"}
 

@@ -21,8 +21,8 @@ from typing import Any
 from coworking_geo.errors import CoworkingGeoError, RetrieveError
 from coworking_geo.io import write_text
 from coworking_geo.log import get_logger
-from coworking_geo.retrieve import retrieve_source
-from coworking_geo.sources import Source
+from coworking_geo.sources.retrieve import retrieve_source
+from coworking_geo.sources.catalogue import Source
 
 log = get_logger(__name__)
 

@@ -22,7 +22,7 @@ import pyogrio
 import shapely
 
 from coworking_geo.codes import normalise_insee
-from coworking_geo.crosswalk import resolve_codes
+from coworking_geo.territories.crosswalk import resolve_codes
 from coworking_geo.errors import InputFileError
 from coworking_geo.io import read_csv_text
 from coworking_geo.log import get_logger
@@ -310,7 +310,7 @@ def assemble_communes(communes: gpd.GeoDataFrame, density: pd.DataFrame, aav: pd
     ``programmes`` maps acv / pvd / village_avenir to boolean series indexed by
     commune code. One row per commune in, one row out.
     """
-    from coworking_geo.classify import density_class, in_metropolis, is_rural, territory_class
+    from coworking_geo.territories.classify import density_class, in_metropolis, is_rural, territory_class
 
     out = communes.merge(density, on="insee_code", how="left", validate="1:1")
     out = out.merge(aav, on="insee_code", how="left", validate="1:1")
@@ -339,7 +339,7 @@ def unclassified(communes: pd.DataFrame, density_path: str | os.PathLike[str],
     The error names the file that left them without a class (density grid or AAV
     table) and the shares, so a truncated source never becomes a default class.
     """
-    from coworking_geo.classify import INCOMPLETE_CLASSES, unknown_class_share
+    from coworking_geo.territories.classify import INCOMPLETE_CLASSES, unknown_class_share
 
     unknown = communes["territory_class"].isin(INCOMPLETE_CLASSES).fillna(True)
     no_density = unknown & communes["density_level"].isna()

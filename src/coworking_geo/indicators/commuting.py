@@ -21,7 +21,7 @@ import pandas as pd
 from coworking_geo.codes import dep_of, normalise_insee
 from coworking_geo.errors import InputFileError
 from coworking_geo.geodesy import commune_centroids, haversine_km
-from coworking_geo.indicators import carry_codes
+from coworking_geo.indicators.join import carry_codes
 from coworking_geo.io import read_csv_text
 from coworking_geo.log import get_logger
 

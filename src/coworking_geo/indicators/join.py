@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from coworking_geo.crosswalk import resolve_codes
+from coworking_geo.territories.crosswalk import resolve_codes
 from coworking_geo.log import get_logger
 
 log = get_logger(__name__)
@@ -18,7 +18,7 @@ log = get_logger(__name__)
 def carry_codes(codes: pd.Series, crosswalk: pd.DataFrame, current_codes: pd.Index | pd.Series) -> pd.DataFrame:
     """Map commune codes of any COG vintage to today's ``insee_code`` among ``current_codes``.
 
-    Uses :func:`coworking_geo.crosswalk.resolve_codes` (a current commune maps to
+    Uses :func:`coworking_geo.territories.crosswalk.resolve_codes` (a current commune maps to
     itself with relation ``identity``; a former code to the commune it was merged
     into, an arrondissement to its commune); a code landing outside
     ``current_codes`` gets NA. Returns a frame aligned on ``codes`` with

@@ -2,7 +2,7 @@
 
 Online, the retrieve step downloads each file from its official URL (a direct
 link, or the newest matching resource of a data.gouv.fr dataset: see
-:func:`coworking_geo.official.datagouv.resolve_url`) and, when the file of the
+:func:`coworking_geo.sources.official.datagouv.resolve_url`) and, when the file of the
 mirror is laid out differently, calls the converter named by ``convert`` in
 ``config/sources.yaml``. A converter reads the downloaded publication and
 writes, atomically, the file the mirror holds under the same name (same columns),
@@ -17,7 +17,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from coworking_geo.official import admin_express, anct, arcep, eurostat, insee
+from coworking_geo.sources.official import admin_express, anct, arcep, eurostat, insee
 
 Converter = Callable[[Path, Path], None]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from coworking_geo.classify import TERRITORY_CLASSES
+from coworking_geo.territories.classify import TERRITORY_CLASSES
 
 
 def diagnosis_by(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: pd.DataFrame, key: str,

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from coworking_geo.territory import Territory
+from coworking_geo.territories.territory import Territory
 
 # COG 2024: région code → its départements.
 REGION_DEPARTEMENTS: dict[str, tuple[str, ...]] = {

@@ -39,7 +39,7 @@ class SourceFile:
     totals: tuple[tuple[str, int], ...] = ()
     convert_from: str | None = None
     compress_download: str | None = None
-    convert: str | None = None            # converter of coworking_geo.official: official layout -> mirror layout
+    convert: str | None = None            # converter of coworking_geo.sources.official: official layout -> mirror layout
     resource: dict[str, str] | None = None  # data.gouv.fr resource selector when `url` is a dataset API record
 
 

@@ -17,7 +17,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from coworking_geo.errors import ConfigError
-from coworking_geo.retrieve import MIRROR_ENV
+from coworking_geo.sources.retrieve import MIRROR_ENV
 
 MODES = ("auto", "mirror", "online")
 

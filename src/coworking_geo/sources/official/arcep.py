@@ -6,7 +6,7 @@ premises (``Logements`` and ``Établissements`` in the 2018 workbooks, the
 operators' best estimate of ``locaux`` in recent ones) and the FttH sheet
 (``FttH communes`` in 2018: one row per commune and ``Champ``, one column per
 quarter) the FttH-connectable premises. Recent workbooks carry one column per
-quarter in ``Communes`` itself, read by :func:`coworking_geo.fibre.read_arcep_workbook`.
+quarter in ``Communes`` itself, read by :func:`coworking_geo.indicators.fibre.read_arcep_workbook`.
 
 The converters write the mirror's files: each 2018 sheet as a CSV export (its
 title rows then the table, as the mirror's ``export/`` folder holds it), and,
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from coworking_geo.errors import InputFileError
-from coworking_geo.fibre import EXPORT_TITLE_LINES, read_arcep_workbook
+from coworking_geo.indicators.fibre import EXPORT_TITLE_LINES, read_arcep_workbook
 from coworking_geo.io import atomic_path, write_csv
 
 HEADER_SEARCH_ROWS = 15

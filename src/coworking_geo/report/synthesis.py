@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from coworking_geo import classify
+from coworking_geo.territories import classify
 from coworking_geo.atlas.themes import fr_number, fr_percent
 from coworking_geo.labels import TERRITORY_CLASS_FR
 

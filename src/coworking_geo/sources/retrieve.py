@@ -4,7 +4,7 @@ A mirror (``COWORKING_GEO_MIRROR``) is laid out like ``../shared/data``: one
 folder per source id. A file the mirror lacks is downloaded from its official
 URL when it has one in this layout (online-only sources). Downloads have
 connect and read timeouts, an overall deadline per file and retries. Every
-file, copied or downloaded, is verified (:mod:`coworking_geo.integrity`) on its
+file, copied or downloaded, is verified (:mod:`coworking_geo.sources.integrity`) on its
 temporary copy before it is renamed into ``data/raw/``, so a damaged file never
 reaches a reader. A ``MANIFEST.json`` beside the files records where each came
 from, its size, SHA-256 and the checks it passed.
@@ -29,13 +29,13 @@ import pandas as pd
 import requests
 import urllib3
 
-from coworking_geo import official
+from coworking_geo.sources import official
 from coworking_geo.errors import CoworkingGeoError, RetrieveError
-from coworking_geo.integrity import sha256_of, verify_file
-from coworking_geo.official.datagouv import resolve_url
+from coworking_geo.sources.integrity import sha256_of, verify_file
+from coworking_geo.sources.official.datagouv import resolve_url
 from coworking_geo.io import atomic_path, write_text
 from coworking_geo.log import get_logger
-from coworking_geo.sources import Source, SourceFile
+from coworking_geo.sources.catalogue import Source, SourceFile
 
 log = get_logger(__name__)
 

@@ -1,7 +1,7 @@
 """Where to open the next places: under-served territories and location-allocation, from the 1 km grid.
 
 Demand is the population of the 1 km cells farther than the coverage distance
-from every existing place of their zone (:func:`coworking_geo.access.demand_points`:
+from every existing place of their zone (:func:`coworking_geo.indicators.access.demand_points`:
 mainland, Corsica, each overseas département; overseas, where the grid stops,
 the commune centroid with its legal population), or the long-distance commuters
 living there where commuting flows cover the territory. Existing places are
@@ -100,7 +100,7 @@ def priority_territories(communes: pd.DataFrame, points: pd.DataFrame, uncovered
     """Rank communes by their under-served demand, among those with fibre share ≥ ``min_fibre_share``.
 
     ``communes`` needs insee_code, population, fibre_share (0–1) and, for the long_commuters objective,
-    long_commuters and flows_covered; ``points`` are :func:`coworking_geo.access.demand_points` (insee_code,
+    long_commuters and flows_covered; ``points`` are :func:`coworking_geo.indicators.access.demand_points` (insee_code,
     population, dist_km). ``uncovered_population``: inhabitants of the commune's cells (or the whole commune,
     through its centroid) farther than ``uncovered_km`` from every place of its zone, or in a zone with no
     place; demand = that population × the commune's demand per inhabitant (:func:`demand_column`); score =

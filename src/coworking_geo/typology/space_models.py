@@ -16,7 +16,7 @@ k-medoids clustering (:func:`feature_groups`):
   ``log_dist_other_space`` (log(1 + km) to the nearest other place);
 - ``census_<group>`` (when the France Tiers-Lieux census is configured): its
   activity, governance and economic fields (legal form, governance, activities,
-  opening, jobs, revenue mix; :mod:`coworking_geo.economic_models`), columns
+  opening, jobs, revenue mix; :mod:`coworking_geo.typology.economic_models`), columns
   ``census:<feature>``, one group per census group, kept where known for enough
   places (``min_feature_coverage``).
 
@@ -38,8 +38,8 @@ from scipy.spatial import cKDTree
 from scipy.stats import chi2_contingency, fisher_exact
 from sklearn.metrics import adjusted_rand_score
 
-from coworking_geo.classify import TERRITORY_CLASSES
-from coworking_geo.clustering import ClusteringResult, cluster
+from coworking_geo.territories.classify import TERRITORY_CLASSES
+from coworking_geo.typology.clustering import ClusteringResult, cluster
 from coworking_geo.errors import ConfigError, InputFileError
 from coworking_geo.geodesy import (
     arc_to_chord_km,
@@ -128,7 +128,7 @@ def space_features(spaces: pd.DataFrame, communes: pd.DataFrame, around_km: floa
 
     ``market=False`` leaves out the market features (e.g. when the communes around
     are not all known). ``census``: census features indexed by space_id
-    (:func:`coworking_geo.economic_models.link_spaces`), joined as ``census:<feature>``
+    (:func:`coworking_geo.typology.economic_models.link_spaces`), joined as ``census:<feature>``
     (NA for places not in the census). Raises InputFileError when spaces lack space_id, insee_code,
     lon, lat or types.
     """
@@ -219,7 +219,7 @@ def with_employed(communes: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFr
 def feature_groups(columns: list[str] | pd.Index) -> dict[str, str]:
     """Group of each feature column: ``activity`` (type_*), ``labels`` (programme labels), ``market``,
     ``census_<group>`` (census:*), else ``other``."""
-    from coworking_geo.economic_models import economic_group
+    from coworking_geo.typology.economic_models import economic_group
 
     out = {}
     for c in columns:
@@ -409,7 +409,7 @@ def model_fit_by_class(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
     ``fisher_p`` (two-sided Fisher exact test of the 2 × 2 table model / class),
     and, on every row, the test of independence of the whole table: ``chi2``,
     ``chi2_dof``, ``chi2_p`` and ``cramers_v`` (0 = models spread like the places).
-    Classes come from :data:`coworking_geo.classify.TERRITORY_CLASSES` (+ ``unknown``).
+    Classes come from :data:`coworking_geo.territories.classify.TERRITORY_CLASSES` (+ ``unknown``).
     """
     df = assignments.merge(feats[["territory_class"]].reset_index(), on="space_id", how="left")
     df["territory_class"] = df["territory_class"].fillna("unknown")

@@ -1,0 +1,1 @@
+"""Fibre, commuting and access per commune, and their join."""

@@ -1,0 +1,1 @@
+"""The summary tables, the report page, the synthesis and the portraits."""

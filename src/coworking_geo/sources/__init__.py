@@ -1,0 +1,1 @@
+"""The source catalogue, retrieval, integrity checks and the official-layout readers."""

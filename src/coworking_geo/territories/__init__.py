@@ -1,0 +1,1 @@
+"""Communes, their classification, the code crosswalk and the territory setting."""

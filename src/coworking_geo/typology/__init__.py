@@ -1,0 +1,1 @@
+"""Models of places, territory profiles, economic models and siting."""
