@@ -49,7 +49,9 @@ SITE_COLOUR = "#d7191c"
 
 @dataclass
 class AtlasInputs:
-    """Everything the maps read. ``communes``/``departements`` simplified, EPSG:4326."""
+    """Everything the maps read. ``communes``/``departements`` simplified, EPSG:4326; ``communes_metric`` /
+    ``departements_metric`` the same simplified polygons (one per row) in the metric CRS of each département
+    (Lambert-93 or UTM, metres), for the static maps (None: projected when drawn)."""
 
     communes: gpd.GeoDataFrame
     departements: gpd.GeoDataFrame
@@ -63,6 +65,8 @@ class AtlasInputs:
     long_commute_km: float = 20.0
     precision: int = 4
     extra: dict[str, Any] = field(default_factory=dict)
+    communes_metric: np.ndarray | None = None
+    departements_metric: np.ndarray | None = None
 
 
 def theme_layer(key: str, inp: AtlasInputs) -> ThemeLayer:
@@ -316,7 +320,8 @@ def build_static(key: str, inp: AtlasInputs, path: str, territory: str, territor
         sets.append(("Territoires prioritaires", _points_frame(priority_points(inp, layer)), []))
         spts = site_points(inp)
         sets.append(("Nouveaux lieux", _points_frame(spts), [LegendItem(SITE_COLOUR, f"Lieu proposé ({len(spts)})")]))
-    static_map(path, inp.communes, inp.departements, layer, title, provenance_line(prov), sets)
+    static_map(path, inp.communes, inp.departements, layer, title, provenance_line(prov), sets,
+               communes_metric=inp.communes_metric, departements_metric=inp.departements_metric)
     return {"key": key, "title": title, "path": path}
 
 
@@ -337,14 +342,14 @@ def load_inputs(paths: dict[str, str], tolerance_m: float, precision: int, long_
     ``paths`` keys: communes, departements, indicators (required); spaces, space_models,
     programmes, profiles, priority, sites (optional: empty frames when absent).
     """
-    from coworking_geo.atlas.simplify import simplify_coverage
+    from coworking_geo.atlas.simplify import simplify_coverage_metric
     from coworking_geo.io import read_table
 
     communes = read_table(paths["communes"])
     keep = [c for c in ("insee_code", "name", "dep_code", "reg_code", "epci_code", "population", "metropolis",
                         "territory_class") if c in communes]
-    communes = simplify_coverage(communes[keep + ["geometry"]], tolerance_m, precision)
-    deps = simplify_coverage(read_table(paths["departements"]), tolerance_m, precision)
+    communes, communes_metric = simplify_coverage_metric(communes[keep + ["geometry"]], tolerance_m, precision)
+    deps, deps_metric = simplify_coverage_metric(read_table(paths["departements"]), tolerance_m, precision)
 
     def optional(key: str, reader: Any) -> Any:
         # the themes that do not show the typology are drawn without its tables (empty frames)
@@ -356,4 +361,5 @@ def load_inputs(paths: dict[str, str], tolerance_m: float, precision: int, long_
         spaces=optional("spaces", read_table), space_models=optional("space_models", read_table),
         programmes=optional("programmes", read_table), profiles=optional("profiles", read_table),
         priority=optional("priority", read_codes_csv), sites=optional("sites", read_codes_csv),
-        long_commute_km=long_commute_km, precision=precision)
+        long_commute_km=long_commute_km, precision=precision, communes_metric=communes_metric,
+        departements_metric=deps_metric)
