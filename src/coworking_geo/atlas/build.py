@@ -233,6 +233,15 @@ def map_provenance(layer: ThemeLayer, source_ids: dict[str, list[str]], sources:
     return provenance(sources, ids, territory, layer.title)
 
 
+def encoded_polygons(inp: AtlasInputs) -> tuple[maps.EncodedPolygons, maps.EncodedPolygons]:
+    """The communes' and départements' polygons encoded for the web maps, once per :class:`AtlasInputs`
+    (kept in ``inp.extra``) and shared by every theme."""
+    if "encoded" not in inp.extra:
+        inp.extra["encoded"] = (maps.EncodedPolygons.of(inp.communes.geometry.values, inp.precision),
+                                maps.EncodedPolygons.of(inp.departements.geometry.values, inp.precision))
+    return inp.extra["encoded"]
+
+
 def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_label: str,
               source_ids: dict[str, list[str]], sources: dict[str, Source]) -> tuple[str, dict[str, Any]]:
     """Render theme ``key``; returns the HTML page and a summary (title, features, provenance)."""
@@ -246,8 +255,9 @@ def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_
     n_point_sections = 0
     name = {"spaces": "Communes avec au moins un espace", "priority": "Territoires prioritaires"}.get(
         key, layer.legend_title)
-    maps.add_choropleth(m, inp.communes, layer, name=name, precision=inp.precision)
-    maps.add_outline(m, inp.departements, "Départements", precision=inp.precision)
+    enc_com, enc_dep = encoded_polygons(inp)
+    maps.add_choropleth(m, inp.communes, layer, name=name, precision=inp.precision, encoded=enc_com)
+    maps.add_outline(m, inp.departements, "Départements", precision=inp.precision, encoded=enc_dep)
     if key == "spaces":
         # one switchable layer per list of places (coloured by model) and one per programme label
         prog_items: list[LegendItem] = []

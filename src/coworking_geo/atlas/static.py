@@ -152,17 +152,21 @@ def _draw(ax: Any, base: gpd.GeoDataFrame, flat: FlatRings, layer: ThemeLayer, d
     paths, facecolours = colour_paths(flat, colours)  # not coloured by the theme: light grey
     ax.add_collection(PathCollection(paths, facecolors=facecolours, edgecolors="none", linewidths=0))
     ax.autoscale_view()
+    # département borders: one path of every ring, stroked (GeoSeries.plot would re-draw the whole figure)
     dep_pos = np.flatnonzero(pd.Index(pd.unique(base["dep_code"].astype(str)))
                              .get_indexer(deps["dep_code"].astype(str)) >= 0)
-    _metric(deps, dep_pos, epsg, deps_metric).boundary.plot(ax=ax, color="#444444", linewidth=0.4)
+    borders = flat_rings(_metric(deps, dep_pos, epsg, deps_metric).geometry.to_numpy())
+    if len(borders.xy):
+        ax.add_collection(PathCollection([MplPath(borders.xy, borders.codes)], facecolors="none",
+                                         edgecolors="#444444", linewidths=0.4), autolim=False)
     xmin, ymin, xmax, ymax = base.total_bounds
     for _title, pts, items in point_sets:
         marker = {"dia": "D", "sq": "s"}.get(items[0].shape if items else "", "o")
         if len(pts):
             p = pts.to_crs(epsg).cx[xmin:xmax, ymin:ymax]
             if len(p):
-                p.plot(ax=ax, color=p["colour"].tolist(), markersize=markersize, marker=marker,
-                       edgecolor="#222222", linewidth=0.3, zorder=5)
+                ax.scatter(p.geometry.x.to_numpy(), p.geometry.y.to_numpy(), s=markersize, c=p["colour"].tolist(),
+                           marker=marker, edgecolors="#222222", linewidths=0.3, zorder=5)
     ax.set_axis_off()
     ax.set_aspect("equal")
 
