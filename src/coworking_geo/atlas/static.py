@@ -68,10 +68,12 @@ class FlatRings:
 
 def flat_rings(geoms: np.ndarray) -> FlatRings:
     """:class:`FlatRings` of ``geoms`` (Polygons or MultiPolygons; others and empties are skipped), vectorised
-    with shapely: no Python loop over polygons or rings."""
+    with shapely: no Python loop over polygons or rings. Rings are oriented (holes opposite to exteriors)."""
     parts, part_owner = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
     keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
-    parts, part_owner = parts[keep], part_owner[keep]
+    # exteriors counter-clockwise, holes clockwise: matplotlib fills by the non-zero winding rule, so a hole
+    # stays a hole whatever the source's ring orientation
+    parts, part_owner = shapely.orient_polygons(parts[keep], exterior_cw=False), part_owner[keep]
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     xy = shapely.get_coordinates(rings)
     ends = np.cumsum(shapely.get_num_coordinates(rings))
