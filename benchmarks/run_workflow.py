@@ -4,6 +4,8 @@
     python benchmarks/run_workflow.py demo dep-61 france   # real cases need COWORKING_GEO_MIRROR
     python benchmarks/run_workflow.py stress               # synthetic France-scale case
     python benchmarks/rerun.py france                      # re-run after a clustering parameter
+    python benchmarks/run_workflow.py france --keep /tmp/after   # keep the processed tables, then:
+    python benchmarks/compare_processed.py BEFORE/france /tmp/after/france
 
 The stress case is the demo generator with 35,000 communes (91 départements, 13 régions),
 20,000 spaces and 1 M commuting pairs (``STRESS_CONFIG``, passed as a ``--configfile``).
@@ -124,7 +126,9 @@ def startup_cpu_s() -> float:
     return sorted(costs)[1]
 
 
-def run_case(case: str, cores: int) -> dict[str, object]:
+def run_case(case: str, cores: int, keep: Path | None = None) -> dict[str, object]:
+    """Run ``case`` cold in a fresh copy; ``keep``: copy its ``data/processed/<case>`` there (for
+    ``benchmarks/compare_processed.py``) before the copy is removed."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{case}-") as tmp:
         workdir = Path(tmp)
         workflow_copy(workdir)
@@ -144,6 +148,8 @@ def run_case(case: str, cores: int) -> dict[str, object]:
         subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=os.environ.copy(), check=True)
         noop = time.perf_counter() - start
         rules = rule_benchmarks(workdir)
+        if keep is not None:
+            shutil.copytree(workdir / "data" / "processed" / case, keep / case, dirs_exist_ok=True)
         read_s = read_inputs_seconds(workdir)
         startup = startup_cpu_s() * len(rules)
     print(f"\n== {case}: {wall:.1f} s wall (target {TARGETS[case]:.0f} s, ratio {wall / TARGETS[case]:.2f}), "
@@ -165,11 +171,13 @@ def main() -> None:
     parser.add_argument("cases", nargs="*", default=["demo"], choices=sorted(TARGETS))
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "workflow.csv")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="copy each case's data/processed/<case> into this folder (to compare two builds)")
     args = parser.parse_args()
     if any(c not in ("demo", "stress") for c in args.cases) and not os.environ.get("COWORKING_GEO_MIRROR"):
         raise SystemExit("real cases need COWORKING_GEO_MIRROR (e.g. COWORKING_GEO_MIRROR=../shared/data)")
     stamp = dt.datetime.now().isoformat(timespec="seconds")
-    rows = [{"when": stamp, **run_case(c, args.cores)} for c in args.cases]
+    rows = [{"when": stamp, **run_case(c, args.cores, args.keep)} for c in args.cases]
     append_csv(args.out, rows)
     print(f"\nappended to {args.out}")
 

@@ -49,7 +49,9 @@ SITE_COLOUR = "#d7191c"
 
 @dataclass
 class AtlasInputs:
-    """Everything the maps read. ``communes``/``departements`` simplified, EPSG:4326."""
+    """Everything the maps read. ``communes``/``departements`` simplified, EPSG:4326; ``communes_metric`` /
+    ``departements_metric`` the same simplified polygons (one per row) in the metric CRS of each département
+    (Lambert-93 or UTM, metres), for the static maps (None: projected when drawn)."""
 
     communes: gpd.GeoDataFrame
     departements: gpd.GeoDataFrame
@@ -63,6 +65,8 @@ class AtlasInputs:
     long_commute_km: float = 20.0
     precision: int = 4
     extra: dict[str, Any] = field(default_factory=dict)
+    communes_metric: np.ndarray | None = None
+    departements_metric: np.ndarray | None = None
 
 
 def theme_layer(key: str, inp: AtlasInputs) -> ThemeLayer:
@@ -229,6 +233,15 @@ def map_provenance(layer: ThemeLayer, source_ids: dict[str, list[str]], sources:
     return provenance(sources, ids, territory, layer.title)
 
 
+def encoded_polygons(inp: AtlasInputs) -> tuple[maps.EncodedPolygons, maps.EncodedPolygons]:
+    """The communes' and départements' polygons encoded for the web maps, once per :class:`AtlasInputs`
+    (kept in ``inp.extra``) and shared by every theme."""
+    if "encoded" not in inp.extra:
+        inp.extra["encoded"] = (maps.EncodedPolygons.of(inp.communes.geometry.values, inp.precision),
+                                maps.EncodedPolygons.of(inp.departements.geometry.values, inp.precision))
+    return inp.extra["encoded"]
+
+
 def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_label: str,
               source_ids: dict[str, list[str]], sources: dict[str, Source]) -> tuple[str, dict[str, Any]]:
     """Render theme ``key``; returns the HTML page and a summary (title, features, provenance)."""
@@ -242,8 +255,9 @@ def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_
     n_point_sections = 0
     name = {"spaces": "Communes avec au moins un espace", "priority": "Territoires prioritaires"}.get(
         key, layer.legend_title)
-    maps.add_choropleth(m, inp.communes, layer, name=name, precision=inp.precision)
-    maps.add_outline(m, inp.departements, "Départements", precision=inp.precision)
+    enc_com, enc_dep = encoded_polygons(inp)
+    maps.add_choropleth(m, inp.communes, layer, name=name, precision=inp.precision, encoded=enc_com)
+    maps.add_outline(m, inp.departements, "Départements", precision=inp.precision, encoded=enc_dep)
     if key == "spaces":
         # one switchable layer per list of places (coloured by model) and one per programme label
         prog_items: list[LegendItem] = []
@@ -316,7 +330,8 @@ def build_static(key: str, inp: AtlasInputs, path: str, territory: str, territor
         sets.append(("Territoires prioritaires", _points_frame(priority_points(inp, layer)), []))
         spts = site_points(inp)
         sets.append(("Nouveaux lieux", _points_frame(spts), [LegendItem(SITE_COLOUR, f"Lieu proposé ({len(spts)})")]))
-    static_map(path, inp.communes, inp.departements, layer, title, provenance_line(prov), sets)
+    static_map(path, inp.communes, inp.departements, layer, title, provenance_line(prov), sets,
+               communes_metric=inp.communes_metric, departements_metric=inp.departements_metric)
     return {"key": key, "title": title, "path": path}
 
 
@@ -337,14 +352,14 @@ def load_inputs(paths: dict[str, str], tolerance_m: float, precision: int, long_
     ``paths`` keys: communes, departements, indicators (required); spaces, space_models,
     programmes, profiles, priority, sites (optional: empty frames when absent).
     """
-    from coworking_geo.atlas.simplify import simplify_coverage
+    from coworking_geo.atlas.simplify import simplify_coverage_metric
     from coworking_geo.io import read_table
 
     communes = read_table(paths["communes"])
     keep = [c for c in ("insee_code", "name", "dep_code", "reg_code", "epci_code", "population", "metropolis",
                         "territory_class") if c in communes]
-    communes = simplify_coverage(communes[keep + ["geometry"]], tolerance_m, precision)
-    deps = simplify_coverage(read_table(paths["departements"]), tolerance_m, precision)
+    communes, communes_metric = simplify_coverage_metric(communes[keep + ["geometry"]], tolerance_m, precision)
+    deps, deps_metric = simplify_coverage_metric(read_table(paths["departements"]), tolerance_m, precision)
 
     def optional(key: str, reader: Any) -> Any:
         # the themes that do not show the typology are drawn without its tables (empty frames)
@@ -356,4 +371,5 @@ def load_inputs(paths: dict[str, str], tolerance_m: float, precision: int, long_
         spaces=optional("spaces", read_table), space_models=optional("space_models", read_table),
         programmes=optional("programmes", read_table), profiles=optional("profiles", read_table),
         priority=optional("priority", read_codes_csv), sites=optional("sites", read_codes_csv),
-        long_commute_km=long_commute_km, precision=precision)
+        long_commute_km=long_commute_km, precision=precision, communes_metric=communes_metric,
+        departements_metric=deps_metric)

@@ -15,6 +15,7 @@ import base64
 import html
 import json
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
@@ -30,6 +32,7 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer
+from coworking_geo.codes import positions
 
 ASSETS = Path(__file__).parent / "assets"
 SCHEME = "coworking-geo-asset:"
@@ -177,43 +180,77 @@ var {{ this.get_name() }} = L.featureGroup();
     def __init__(self, geoms: Any, precision: int, styles: list[dict[str, Any]], classes: list[int] | None,
                  names: list[str] | None, values: list[str] | None, value_label: str, name: str,
                  show: bool = True) -> None:
+        """``geoms``: polygons (EPSG:4326) or the same already encoded (:class:`EncodedPolygons`)."""
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "PolygonLayer"
-        data: dict[str, Any] = {"p": precision, "styles": styles, "label": value_label,
-                                "g": encode_polygons(geoms, precision)}
+        enc = geoms if isinstance(geoms, EncodedPolygons) else EncodedPolygons.of(geoms, precision)
+        data: dict[str, Any] = {"p": precision, "styles": styles, "label": value_label}
         if classes is not None:
             data["c"] = classes
         if names is not None:
             data["n"], data["v"] = names, values
-        self.n_polygons = len(data["g"])
-        self.payload = Markup(json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/"))
+        self.n_polygons = len(enc)
+        head = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        self.payload = Markup((head[:-1] + ',"g":' + enc.array() + "}").replace("</", "<\\/"))
+
+
+@dataclass(frozen=True)
+class EncodedPolygons:
+    """Each geometry's :func:`encode_polygons` entry already written as compact JSON, in row order.
+
+    The atlas encodes the territory's communes once and every theme's page takes its rows from it
+    (:meth:`take`), instead of re-encoding 35,000 polygons per theme."""
+
+    items: list[str]
+
+    @classmethod
+    def of(cls, geoms: Any, precision: int) -> EncodedPolygons:
+        """Encode ``geoms`` (EPSG:4326) at ``precision`` decimals."""
+        return cls([json.dumps(g, separators=(",", ":")) for g in encode_polygons(geoms, precision)])
+
+    def take(self, pos: np.ndarray) -> EncodedPolygons:
+        """The geometries at positions ``pos`` (in that order)."""
+        return EncodedPolygons([self.items[i] for i in pos])
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def array(self) -> str:
+        """The JSON array of the encoded geometries."""
+        return "[" + ",".join(self.items) + "]"
 
 
 def add_choropleth(m: folium.Map, communes: gpd.GeoDataFrame, layer: ThemeLayer, name: str | None = None,
-                   precision: int = 4, show: bool = True) -> PolygonLayer:
+                   precision: int = 4, show: bool = True, encoded: EncodedPolygons | None = None) -> PolygonLayer:
     """Add the communes coloured by ``layer`` as one layer with a tooltip (commune, value).
 
     ``communes`` needs ``insee_code``, ``name`` and polygons in EPSG:4326;
-    communes without a colour in ``layer`` are left out.
+    communes without a colour in ``layer`` are left out. ``encoded``: the communes' polygons already
+    encoded at ``precision`` (:class:`EncodedPolygons`, one per row), reused instead of encoding them again.
     """
-    g = communes[communes["insee_code"].isin(layer.colours.index)]
-    codes = g["insee_code"].astype(str)
-    colours = codes.map(layer.colours).astype(str)
+    all_codes = communes["insee_code"].astype(str)
+    pos = np.flatnonzero(positions(layer.colours.index.astype(str), all_codes) >= 0)
+    g = communes.iloc[pos]
+    codes = all_codes.iloc[pos]
+    colours = layer.colours.reindex(pd.Index(codes)).astype(str)
     palette = {c: i for i, c in enumerate(dict.fromkeys(colours))}
     styles = [{"fillColor": c, "color": c, "weight": 0.5, "opacity": 0.9, "fillOpacity": 0.85} for c in palette]
     names = (g["name"].astype(str) + " (" + codes + ")").tolist()
-    values = codes.map(layer.labels).astype(str).tolist()
-    pl = PolygonLayer(g.geometry.values, precision, styles, colours.map(palette).astype(int).tolist(), names, values,
+    values = layer.labels.reindex(pd.Index(codes)).astype(str).tolist()
+    geoms = encoded.take(pos) if encoded is not None else g.geometry.values
+    pl = PolygonLayer(geoms, precision, styles, colours.map(palette).astype(int).tolist(), names, values,
                       layer.value_label, name or layer.legend_title, show=show)
     pl.add_to(m)
     return pl
 
 
 def add_outline(m: folium.Map, gdf: gpd.GeoDataFrame, name: str, precision: int = 4, weight: float = 0.8,
-                show: bool = True) -> PolygonLayer:
-    """Add boundaries (e.g. départements) as thin dark lines, not clickable."""
+                show: bool = True, encoded: EncodedPolygons | None = None) -> PolygonLayer:
+    """Add boundaries (e.g. départements) as thin dark lines, not clickable (``encoded``: as in
+    :func:`add_choropleth`)."""
     style = {"fill": False, "color": "#444444", "weight": weight, "opacity": 0.7}
-    pl = PolygonLayer(gdf.geometry.values, precision, [style], None, None, None, "", name, show=show)
+    pl = PolygonLayer(encoded if encoded is not None else gdf.geometry.values, precision, [style], None, None,
+                      None, "", name, show=show)
     pl.add_to(m)
     return pl
 

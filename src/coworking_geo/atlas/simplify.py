@@ -43,25 +43,45 @@ def simplify_coverage(
     to ``precision`` decimals. Rows keep their order and attributes; a
     polygon that simplification would empty keeps its original shape.
     """
+    return simplify_coverage_metric(gdf, tolerance_m, precision, group_col)[0]
+
+
+def simplify_coverage_metric(
+    gdf: gpd.GeoDataFrame,
+    tolerance_m: float,
+    precision: int,
+    group_col: str = "dep_code",
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """:func:`simplify_coverage` and the same simplified polygons before they leave the metric CRS.
+
+    The second item holds one geometry per row (same order), each in the metric CRS of its
+    group (Lambert-93, EPSG:2154, for the mainland and Corsica; the UTM zone of an overseas
+    département), in metres and unrounded: the static maps draw them as they are, with no
+    Lambert-93 → WGS84 → Lambert-93 round trip.
+    """
     if gdf.crs is None:
         raise ValueError("simplify_coverage: the GeoDataFrame has no CRS")
     out = gdf.to_crs(4326).copy()
     geoms = np.asarray(out.geometry.values, dtype=object).copy()
+    metric = np.empty(len(geoms), dtype=object)
     groups = (out[group_col].astype(str).map(metric_crs_for) if group_col in out
               else pd.Series(METRO_METRIC_CRS, index=out.index))
     n_before = int(shapely.get_num_coordinates(geoms).sum())
-    if tolerance_m > 0:
-        for epsg, idx in groups.groupby(groups).groups.items():
-            pos = out.index.get_indexer(idx)
-            part = gpd.GeoSeries(geoms[pos], crs=4326).to_crs(int(epsg))
-            orig = np.asarray(part.values, dtype=object)
+    for epsg, idx in groups.groupby(groups).groups.items():
+        pos = out.index.get_indexer(idx)
+        part = gpd.GeoSeries(geoms[pos], crs=4326).to_crs(int(epsg))
+        orig = np.asarray(part.values, dtype=object)
+        if tolerance_m > 0:
             simple = shapely.coverage_simplify(orig, tolerance_m)
             bad = shapely.is_empty(simple) | shapely.is_missing(simple)
             simple[bad] = orig[bad]
             geoms[pos] = np.asarray(gpd.GeoSeries(simple, crs=int(epsg)).to_crs(4326).values, dtype=object)
+            metric[pos] = simple
+        else:
+            metric[pos] = orig
     geoms = round_coordinates(geoms, precision)
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
     n_after = int(shapely.get_num_coordinates(geoms).sum())
     log.info("simplified %d polygons: %d -> %d vertices (tolerance %s m, %d decimals)",
              len(out), n_before, n_after, tolerance_m, precision)
-    return out
+    return out, metric

@@ -265,14 +265,17 @@ def _spaces(spaces: gpd.GeoDataFrame, corsica_own_zone: bool,
     return to_ecef_km(x, y).reshape(-1, 3), point_zones(x, y, corsica_own_zone), supply
 
 
-def nearest_in_zone(sp_xyz: np.ndarray, sp_zone: np.ndarray, xyz: np.ndarray, zone: np.ndarray) -> np.ndarray:
-    """Great-circle km from each point to the nearest place of its own zone (NaN when the zone has none)."""
+def nearest_in_zone(sp_xyz: np.ndarray, sp_zone: np.ndarray, xyz: np.ndarray, zone: np.ndarray,
+                    threads: int = 1) -> np.ndarray:
+    """Great-circle km from each point to the nearest place of its own zone (NaN when the zone has none).
+
+    ``threads``: KD-tree query workers (default 1, so that parallel jobs never oversubscribe the cores)."""
     out = np.full(len(xyz), np.nan)
     for z in np.unique(zone):
         m = zone == z
         s = sp_zone == z
         if s.any():
-            out[m] = chord_to_arc_km(cKDTree(sp_xyz[s]).query(xyz[m], k=1, workers=-1)[0])
+            out[m] = chord_to_arc_km(cKDTree(sp_xyz[s]).query(xyz[m], k=1, workers=threads)[0])
     return out
 
 
@@ -293,23 +296,39 @@ def place_ratios(sp_xyz: np.ndarray, sp_zone: np.ndarray, supply: np.ndarray, de
                  dem_zone: np.ndarray, dem_pop: np.ndarray, decay: Decay) -> np.ndarray:
     """Step 1 of the 2SFCA: R_i = S_i / Σ_k w(d_ik) P_k over the demand points k of place i's zone
     (places per inhabitant; 0 for a place with no demand within reach). Points in ECEF km (:func:`to_ecef_km`)."""
-    i, j, w = _pairs(sp_xyz, sp_zone, dem_xyz, dem_zone, decay)
-    P = np.bincount(i, weights=w * dem_pop[j], minlength=len(sp_xyz))
-    return np.divide(np.asarray(supply, float), P, out=np.zeros(len(sp_xyz)), where=P > 0)
+    return ratios_from_pairs(_pairs(sp_xyz, sp_zone, dem_xyz, dem_zone, decay), supply, dem_pop)
+
+
+def ratios_from_pairs(pairs: tuple[np.ndarray, np.ndarray, np.ndarray], supply: np.ndarray,
+                      dem_pop: np.ndarray) -> np.ndarray:
+    """Step 1 of the 2SFCA from the (place, demand point, weight) pairs of :func:`_pairs`: R_i = S_i / Σ_k w_ik P_k
+    (places per inhabitant; 0 for a place with no demand within reach)."""
+    i, j, w = pairs
+    supply = np.asarray(supply, float)
+    P = np.bincount(i, weights=w * dem_pop[j], minlength=len(supply))
+    return np.divide(supply, P, out=np.zeros(len(supply)), where=P > 0)
+
+
+def scores_from_pairs(pairs: tuple[np.ndarray, np.ndarray, np.ndarray], ratios: np.ndarray,
+                      n_points: int) -> np.ndarray:
+    """Step 2 of the 2SFCA from (place, point, weight) pairs: 10,000 × Σ_i w_ik R_i at points 0..n_points−1
+    (places per 10,000 inhabitants); pairs of points beyond ``n_points`` are ignored."""
+    a, b, w = pairs
+    keep = b < n_points
+    return PER_INHABITANTS * np.bincount(b[keep], weights=(w * ratios[a])[keep], minlength=n_points)
 
 
 def fca_scores(sp_xyz: np.ndarray, sp_zone: np.ndarray, ratios: np.ndarray, xyz: np.ndarray, zone: np.ndarray,
                decay: Decay) -> np.ndarray:
     """Step 2 of the 2SFCA: 10,000 × Σ_i w(d_ik) R_i at each point k (places per 10,000 inhabitants)."""
-    a, b, w = _pairs(sp_xyz, sp_zone, xyz, zone, decay)
-    return PER_INHABITANTS * np.bincount(b, weights=w * ratios[a], minlength=len(xyz))
+    return scores_from_pairs(_pairs(sp_xyz, sp_zone, xyz, zone, decay), ratios, len(xyz))
 
 
 def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_path: str | os.PathLike[str] | None,
                    radii_km: list[float], catchment_km: float | None = None, clip: bool = True,
                    bounds_3035: BoundsType | None = None, report: np.ndarray | None = None,
                    decay: Decay | None = None, corsica_own_zone: bool = True,
-                   supply_col: str | None = None) -> AccessResult:
+                   supply_col: str | None = None, threads: int = 1) -> AccessResult:
     """Access indicators for ``communes`` (``insee_code, dep_code, population``, polygons) to ``spaces`` (points).
 
     ``decay`` (default: binary within ``catchment_km``) sets the 2SFCA: R_i = S_i / Σ_k w(d_ik) P_k over the
@@ -318,7 +337,8 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
     inhabitants), population-weighted per commune. ``clip`` limits the raster work to
     :func:`territory_window`; ``bounds_3035`` (EPSG:3035, m) sets that window explicitly. Distances are
     great-circle km within the zone. ``report`` (boolean, one per commune) keeps only those communes' rows:
-    the others only claim their grid cells (see :func:`compute_access_region`).
+    the others only claim their grid cells (see :func:`compute_access_region`). ``threads``: KD-tree query
+    workers (default 1).
     """
     if decay is None:
         if catchment_km is None:
@@ -359,7 +379,10 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
     dem_pop = np.concatenate([cell_pop, c_pop[ov]])
     dem_zone = np.concatenate([cell_zone, zone[ov]])
 
-    R = place_ratios(sp_xyz, sp_zone, supply, dem_xyz, dem_zone, dem_pop, decay)
+    # the place–point pairs within reach, searched once: step 1 over every demand point, step 2 at the cells
+    # (the first len(cell_pop) demand points) reuses them
+    dem_pairs = _pairs(sp_xyz, sp_zone, dem_xyz, dem_zone, decay)
+    R = ratios_from_pairs(dem_pairs, supply, dem_pop)
     stats["spaces_without_population_in_catchment"] = int((R == 0).sum())
 
     def score_at(xyz: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -376,8 +399,8 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
     out["access_method"] = pd.Series(pd.NA, index=out.index, dtype="string")
 
     if len(cell_pop):
-        cell_d = nearest_in_zone(sp_xyz, sp_zone, cell_xyz, cell_zone)
-        cell_s = score_at(cell_xyz, cell_zone)
+        cell_d = nearest_in_zone(sp_xyz, sp_zone, cell_xyz, cell_zone, threads)
+        cell_s = scores_from_pairs(dem_pairs, R, len(cell_pop))
         dist_raster[cells.rows, cells.cols] = cell_d.astype("float32")
         inside = cell_commune >= 0
         k, wp, d, s = cell_commune[inside], cell_pop[inside], cell_d[inside], cell_s[inside]
@@ -395,7 +418,7 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
         out.loc[has, "access_method"] = "raster"
     fb = out["access_method"].isna().to_numpy() & np.isfinite(c_xyz[:, 0])
     if fb.any():
-        d = nearest_in_zone(sp_xyz, sp_zone, c_xyz[fb], zone[fb])
+        d = nearest_in_zone(sp_xyz, sp_zone, c_xyz[fb], zone[fb], threads)
         out.loc[fb, "access_population"] = c_pop[fb]
         out.loc[fb, "pop_weighted_dist_km"] = d
         for r, lab in zip(radii_km, labels):
@@ -421,7 +444,8 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
 def compute_access_region(communes: gpd.GeoDataFrame, reg: str, spaces: gpd.GeoDataFrame,
                           grid_path: str | os.PathLike[str] | None, radii_km: list[float],
                           catchment_km: float | None = None, clip: bool = True, decay: Decay | None = None,
-                          corsica_own_zone: bool = True, supply_col: str | None = None) -> AccessResult:
+                          corsica_own_zone: bool = True, supply_col: str | None = None,
+                          threads: int = 1) -> AccessResult:
     """:func:`compute_access` for the communes of région ``reg`` only, equal to the territory-wide run for them.
 
     ``communes``: all the territory's communes (``reg_code`` besides the usual
@@ -458,7 +482,8 @@ def compute_access_region(communes: gpd.GeoDataFrame, reg: str, spaces: gpd.GeoD
     log.info("access région %s: %d communes, %d more claiming grid cells in the window %s", reg, int(mine.sum()),
              int(keep.sum() - mine.sum()), None if bounds is None else tuple(round(v) for v in bounds))
     return compute_access(communes[keep], spaces, grid_path, radii_km, clip=True, bounds_3035=bounds,
-                          report=mine[keep], decay=decay, corsica_own_zone=corsica_own_zone, supply_col=supply_col)
+                          report=mine[keep], decay=decay, corsica_own_zone=corsica_own_zone, supply_col=supply_col,
+                          threads=threads)
 
 
 def distance_raster(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_path: str | os.PathLike[str],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from coworking_geo.codes import positions
 from coworking_geo.territories.crosswalk import resolve_codes
 from coworking_geo.log import get_logger
 
@@ -27,7 +28,7 @@ def carry_codes(codes: pd.Series, crosswalk: pd.DataFrame, current_codes: pd.Ind
     current = pd.Index(pd.Series(current_codes, dtype="string").dropna().unique())
     res = resolve_codes(pd.Series(codes, dtype="string"), crosswalk)
     insee = res["insee_code"].astype("string")
-    return pd.DataFrame({"code": res["code"], "insee_code": insee.where(insee.isin(current)),
+    return pd.DataFrame({"code": res["code"], "insee_code": insee.where(positions(current, insee) >= 0),
                          "relation": res["relation"], "summable": res["summable"]}, index=codes.index)
 
 

@@ -40,6 +40,7 @@ from sklearn.metrics import (
     silhouette_score,
 )
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from coworking_geo.errors import ConfigError
 from coworking_geo.log import get_logger
@@ -336,8 +337,11 @@ def cluster(features: pd.DataFrame, method: str = "kmeans", k_min: int = 2, k_ma
             seed: int = 0, n_bootstrap: int = 20, k: int | None = None, sample_size: int | None = 5000,
             bootstrap_max_points: int | None = 5000, min_cluster_size: int = 10,
             scale: bool = True, weights: dict[str, float] | None = None,
-            stability_threshold: float = STABLE_ARI) -> ClusteringResult:
+            stability_threshold: float = STABLE_ARI, threads: int = 1) -> ClusteringResult:
     """Scale ``features`` (index = unit identifier), choose k in [k_min, k_max] and cluster.
+
+    ``threads`` caps the BLAS and OpenMP threads of every fit (threadpoolctl; default 1), so that
+    two jobs on two cores never oversubscribe them.
 
     k is chosen from stability first (:func:`choose_k`: every k is refitted on
     ``n_bootstrap`` resamples). ``k`` fixes the number of clusters (scores and
@@ -346,6 +350,14 @@ def cluster(features: pd.DataFrame, method: str = "kmeans", k_min: int = 2, k_ma
     only. Silhouette is computed on at most ``sample_size`` points (it is O(n²)).
     ``centers`` are the cluster means of the z-scored features whatever the method.
     """
+    with threadpool_limits(limits=max(1, int(threads))):
+        return _cluster(features, method, k_min, k_max, seed, n_bootstrap, k, sample_size, bootstrap_max_points,
+                        min_cluster_size, scale, weights, stability_threshold)
+
+
+def _cluster(features: pd.DataFrame, method: str, k_min: int, k_max: int, seed: int, n_bootstrap: int,
+             k: int | None, sample_size: int | None, bootstrap_max_points: int | None, min_cluster_size: int,
+             scale: bool, weights: dict[str, float] | None, stability_threshold: float) -> ClusteringResult:
     if features.index.has_duplicates:
         dup = features.index[features.index.duplicated()].unique()[:5].tolist()
         raise ConfigError(f"clustering needs unique identifiers; duplicated: {dup}")

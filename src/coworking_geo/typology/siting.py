@@ -15,13 +15,12 @@ within ``coverage_km`` of a chosen site of the same zone. N is set by the user
 or, by default, is the fewest sites that bring ``target_share`` of the
 uncovered demand within reach (greedy order), capped at ``max_sites``. It is
 solved by a greedy heuristic, with an upper bound from submodularity, and
-exactly with pulp/CBC when the problem is small enough; the gap is reported.
+exactly with HiGHS (scipy.optimize.milp) when the problem is small enough; the gap is reported.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +28,6 @@ import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from coworking_geo.atlas.themes import fr_number
 from coworking_geo.errors import ConfigError
 from coworking_geo.geodesy import arc_to_chord_km, to_ecef_km
 from coworking_geo.log import get_logger
@@ -69,6 +67,8 @@ def demand_column(df: pd.DataFrame, objective: str, min_flow_coverage: float = 0
     from a few regions would bias the ranking towards them: demand is then
     population everywhere (``population``). ``objective='population'``: population.
     """
+    from coworking_geo.atlas.themes import fr_number  # matplotlib: imported only to write the text
+
     pop = pd.to_numeric(df["population"], errors="coerce").astype(float).fillna(0.0)
     if objective == "population":
         return pop, pd.Series("population", index=df.index), "population"
@@ -200,33 +200,34 @@ def greedy_mclp(A: sparse.csr_matrix, w: np.ndarray, n_sites: int) -> Allocation
 
 def exact_mclp(A: sparse.csr_matrix, w: np.ndarray, n_sites: int, time_limit_s: float,
                warm: AllocationResult) -> AllocationResult:
-    """Solve the MCLP as an integer programme with pulp/CBC (single thread, deterministic).
+    """Solve the MCLP as an integer programme with HiGHS (``scipy.optimize.milp``, deterministic).
 
-    max Σ w_i z_i  s.t.  z_i ≤ Σ_{j covers i} y_j,  Σ y_j = N,  y, z binary.
-    Only demand points that some candidate covers enter the model. Returns the
-    better of the solver's solution and ``warm`` (the greedy one), with the
+    max Σ w_i z_i  s.t.  z_i ≤ Σ_{j covers i} y_j,  Σ y_j = N,  y binary, 0 ≤ z ≤ 1.
+    Only demand points that some candidate covers enter the model, whose constraint matrix is
+    written directly from the sparse coverage matrix ``A`` (no modelling layer, no LP file).
+    Returns the better of the solver's solution and ``warm`` (the greedy one), with the
     solver's bound when it stops on the time limit.
     """
-    import pulp
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
     A = A.tocsc()
     w = np.asarray(w, float)
+    n_cand = A.shape[0]
     reach = np.flatnonzero((A.getnnz(axis=0) > 0) & (w > 0))
-    prob = pulp.LpProblem("mclp", pulp.LpMaximize)
-    y = [prob.add_variable(f"y{j}", cat="Binary") for j in range(A.shape[0])]
-    z = {i: prob.add_variable(f"z{i}", lowBound=0, upBound=1) for i in reach}
-    prob += pulp.lpSum(w[i] * z[i] for i in reach)
-    for i in reach:
-        js = A.indices[A.indptr[i]:A.indptr[i + 1]]
-        prob += z[i] <= pulp.lpSum(y[j] for j in js)
-    prob += pulp.lpSum(y) == min(n_sites, A.shape[0])
-    with warnings.catch_warnings():  # PULP_CBC_CMD (the bundled CBC) is deprecated in favour of COIN_CMD
-        warnings.simplefilter("ignore", DeprecationWarning)
-        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, threads=1, options=["randomSeed 42"])
-        prob.solve(solver)
-    status = pulp.LpStatus[prob.status]
-    sol_optimal = prob.sol_status == pulp.LpSolutionOptimal
-    chosen = [j for j in range(A.shape[0]) if (y[j].value() or 0) > 0.5]
+    n_z = len(reach)
+    # variables [y_0..y_{n_cand-1}, z_0..z_{n_z-1}]; rows: z_i − Σ_j A_ji y_j ≤ 0, then Σ y = N
+    cover = sparse.hstack([-A[:, reach].T.astype(float), sparse.identity(n_z, format="csr")], format="csr")
+    pick = sparse.csr_matrix(np.r_[np.ones(n_cand), np.zeros(n_z)][None, :])
+    n_pick = min(n_sites, n_cand)
+    cons = [LinearConstraint(cover, -np.inf, 0.0), LinearConstraint(pick, n_pick, n_pick)]
+    c = np.r_[np.zeros(n_cand), -w[reach]]
+    integrality = np.r_[np.ones(n_cand), np.zeros(n_z)]
+    sol = milp(c, constraints=cons, integrality=integrality, bounds=Bounds(0, 1),
+               options={"time_limit": float(time_limit_s), "disp": False})
+    sol_optimal = sol.status == 0
+    if sol.x is None:
+        return warm
+    chosen = [int(j) for j in np.flatnonzero(sol.x[:n_cand] > 0.5)]
     if not chosen:
         return warm
     Ar = A.tocsr()
@@ -241,11 +242,13 @@ def exact_mclp(A: sparse.csr_matrix, w: np.ndarray, n_sites: int, time_limit_s: 
         marginal.append(float(gains[pos]))
         covered += float(gains[pos])
         uncovered[Ar[j].indices] = False
-    bound = covered if sol_optimal else warm.upper_bound
+    dual = getattr(sol, "mip_dual_bound", None)
+    solver_bound = -float(dual) if dual is not None and np.isfinite(dual) else warm.upper_bound
+    bound = covered if sol_optimal else min(warm.upper_bound, solver_bound)
     if covered + 1e-9 < warm.covered:
         return warm
     return AllocationResult(order, marginal, covered, max(bound, covered),
-                            "exact (pulp/CBC)", "optimal" if sol_optimal else f"{status}, time limit",
+                            "exact (HiGHS)", "optimal" if sol_optimal else f"{sol.message}, time limit",
                             float(w.sum()))
 
 
@@ -303,6 +306,8 @@ def siting_summary(res: AllocationResult, sites: pd.DataFrame, demand: pd.DataFr
                    demand_note: str, objective: str, coverage_km: float, uncovered_km: float, min_fibre_share: float,
                    target_share: float | None, max_sites: int) -> pd.DataFrame:
     """One-row table of the siting run; ``demand`` (people) and ``text`` in French for the report."""
+    from coworking_geo.atlas.themes import fr_number  # matplotlib: imported only to write the text
+
     pop = float(demand["population"].sum()) if "population" in demand else float("nan")
     served = float(sites["new_population_served"].sum()) if len(sites) else 0.0
     if target_share is None:

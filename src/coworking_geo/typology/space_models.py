@@ -30,16 +30,14 @@ to the territory class (correlation ratio η² ≥ ``MAX_CLASS_ETA2``) is reject
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 from scipy.stats import chi2_contingency, fisher_exact
-from sklearn.metrics import adjusted_rand_score
 
 from coworking_geo.territories.classify import TERRITORY_CLASSES
-from coworking_geo.typology.clustering import ClusteringResult, cluster
 from coworking_geo.errors import ConfigError, InputFileError
 from coworking_geo.geodesy import (
     arc_to_chord_km,
@@ -49,6 +47,9 @@ from coworking_geo.geodesy import (
 )
 from coworking_geo.labels import TERRITORY_CLASS_FR
 from coworking_geo.log import get_logger
+
+if TYPE_CHECKING:  # scikit-learn (through clustering) is imported by the functions that fit
+    from coworking_geo.typology.clustering import ClusteringResult
 
 LOG = get_logger(__name__)
 
@@ -279,6 +280,8 @@ def reject_territory_features(X: pd.DataFrame, territory_class: pd.Series,
 
 def collapse_checks(labels: pd.Series, feats: pd.DataFrame) -> dict[str, float]:
     """ARI of the model labels with the territory class and with the crossing class × type (0 = unrelated)."""
+    from sklearn.metrics import adjusted_rand_score
+
     lab = labels.reindex(feats.index).to_numpy()
     cls = feats["territory_class"].astype(str).to_numpy()
     cross = (feats["territory_class"].astype(str) + "|" + feats["types"].astype(str)).to_numpy()
@@ -541,6 +544,8 @@ def fit_models(feats: pd.DataFrame, context: pd.DataFrame | None = None, *, clus
     models are national: fitted on every located place of the context table
     (:func:`national_features`) and the territory's places keep their national model.
     """
+    from coworking_geo.typology.clustering import cluster
+
     checks: list[dict[str, Any]] = []
     if context is not None:
         nat = national_features(context, context_path)

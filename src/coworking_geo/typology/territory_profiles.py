@@ -22,17 +22,19 @@ connectivity graph of the centroids (scikit-learn).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.neighbors import kneighbors_graph
 
 from coworking_geo.indicators.access import SCORE_COL
-from coworking_geo.typology.clustering import ClusteringResult, canonical_labels
 from coworking_geo.geodesy import nearest_km, to_ecef_km
 from coworking_geo.log import get_logger
 from coworking_geo.typology.siting import fibre_column
 from coworking_geo.typology.space_models import commune_points, dedupe_names
+
+if TYPE_CHECKING:
+    from coworking_geo.typology.clustering import ClusteringResult
 
 LOG = get_logger(__name__)
 
@@ -169,6 +171,11 @@ def profile_features(table: pd.DataFrame, unit: str = "commune") -> pd.DataFrame
 
 def spatial_labels(features_scaled: pd.DataFrame, points: pd.DataFrame, k: int, n_neighbors: int = 8) -> pd.Series:
     """Spatially constrained Ward labels (canonical): connectivity = k nearest centroids."""
+    from sklearn.cluster import AgglomerativeClustering  # imported here: commune_table (siting) needs no sklearn
+    from sklearn.neighbors import kneighbors_graph
+
+    from coworking_geo.typology.clustering import canonical_labels
+
     pts = points.reindex(features_scaled.index)
     xyz = to_ecef_km(pts["lon"].fillna(0), pts["lat"].fillna(0))
     conn = kneighbors_graph(xyz, n_neighbors=min(n_neighbors, len(xyz) - 1), include_self=False)
