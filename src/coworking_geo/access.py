@@ -38,7 +38,7 @@ from coworking_geo.geodesy import (
     to_ecef_km,
 )
 from coworking_geo.io import atomic_path
-from coworking_geo.log import get_logger
+from coworking_geo.log import get_logger, job_threads
 from coworking_geo.regions import in_region
 
 log = get_logger(__name__)
@@ -272,7 +272,7 @@ def nearest_in_zone(sp_xyz: np.ndarray, sp_zone: np.ndarray, xyz: np.ndarray, zo
         m = zone == z
         s = sp_zone == z
         if s.any():
-            out[m] = chord_to_arc_km(cKDTree(sp_xyz[s]).query(xyz[m], k=1, workers=-1)[0])
+            out[m] = chord_to_arc_km(cKDTree(sp_xyz[s]).query(xyz[m], k=1, workers=job_threads())[0])
     return out
 
 

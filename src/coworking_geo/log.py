@@ -8,9 +8,19 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from coworking_geo.errors import CoworkingGeoError
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+# Threads the running rule may use (its ``threads:``); None outside a rule's script.
+_JOB_THREADS: int | None = None
+
+
+def job_threads() -> int:
+    """Threads for the library calls that take a count (cKDTree ``workers``): the rule's ``threads:``, else -1 (all)."""
+    return _JOB_THREADS or -1
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -37,15 +47,21 @@ def setup_snakemake_logging(smk: Any) -> None:
 def snakemake_script(smk: Any) -> Iterator[logging.Logger]:
     """Set up logging for a rule's script and turn the package's errors into one clear line.
 
-    A :class:`CoworkingGeoError` is logged (to the rule's log and to stderr)
+    The BLAS/OpenMP thread pools are limited to the rule's ``threads:`` (threadpoolctl) and
+    :func:`job_threads` returns it. A :class:`CoworkingGeoError` is logged (to the rule's log and to stderr)
     without a traceback and the script exits with status 1. Any other exception
     is logged with its traceback before it propagates, so the rule's log never
     stays empty when the rule fails.
     """
+    global _JOB_THREADS
     setup_snakemake_logging(smk)
     logger = logging.getLogger(f"coworking_geo.rule.{getattr(smk, 'rule', 'script')}")
+    threads = int(getattr(smk, "threads", 0) or 0) or None
+    _JOB_THREADS = threads
+    limits = threadpool_limits(threads) if threads else contextlib.nullcontext()
     try:
-        yield logger
+        with limits:  # numpy/scipy BLAS and scikit-learn's OpenMP use the rule's threads, no more
+            yield logger
     except CoworkingGeoError as exc:
         logger.error("%s", exc)
         raise SystemExit(1) from None

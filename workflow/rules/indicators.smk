@@ -116,7 +116,7 @@ rule indicators_access_region:
         f"{LOGS}/indicators/regions/{{reg}}/access.log",
     benchmark:
         f"{BENCH}/indicators/regions/{{reg}}/access.tsv"
-    threads: 1
+    threads: 2  # KD-tree queries / clustering (threadpoolctl and cKDTree workers follow it)
     resources:
         mem_mb=mem_mb(3000),
     conda:

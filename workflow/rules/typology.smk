@@ -96,7 +96,7 @@ rule typology_space_models:
         f"{LOGS}/typology/space_models.log",
     benchmark:
         f"{BENCH}/typology/space_models.tsv"
-    threads: 1
+    threads: 2  # KD-tree queries / clustering (threadpoolctl and cKDTree workers follow it)
     resources:
         mem_mb=mem_mb(2000),
     conda:
@@ -139,7 +139,7 @@ rule typology_territory_profiles:
         f"{LOGS}/typology/territory_profiles.log",
     benchmark:
         f"{BENCH}/typology/territory_profiles.tsv"
-    threads: 1
+    threads: 2  # KD-tree queries / clustering (threadpoolctl and cKDTree workers follow it)
     resources:
         mem_mb=mem_mb(3000),
     conda:
@@ -224,7 +224,7 @@ rule typology_economic_models:
         f"{LOGS}/typology/economic_models.log",
     benchmark:
         f"{BENCH}/typology/economic_models.tsv"
-    threads: 1
+    threads: 2  # KD-tree queries / clustering (threadpoolctl and cKDTree workers follow it)
     resources:
         mem_mb=mem_mb(1500),
     conda:
