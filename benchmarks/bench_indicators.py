@@ -30,7 +30,7 @@ def main(territory: str = "france") -> int:
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     communes = gpd.read_parquet(proc / "communes.parquet")
-    crosswalk = pd.read_parquet(proc / "commune_crosswalk.parquet")
+    crosswalk = pd.read_parquet(Path("data/processed/national") / "commune_crosswalk.parquet")
     spaces = gpd.read_parquet(proc / "spaces.parquet")
     times["read inputs"] = time.perf_counter() - t0
 
