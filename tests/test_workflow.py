@@ -175,21 +175,23 @@ def test_two_territories_in_one_dag_share_the_national_jobs(repo_root: Path, mir
         assert jobs[rule] == 2, (rule, jobs)
     # on one machine the access and commuting work of a territory is one job, not one per région
     assert jobs["indicators_access_region"] == 2 and jobs["indicators_commuting_region"] == 2
-    assert "data/processed/national/communes.parquet" in out
-    assert "data/processed/dep-61/regions/all/access.parquet" in out
-    assert "data/processed/reg-28/regions/all/access.parquet" in out
+    res = _run(["--summary", "--cores", "2", "results/dep-61/report.html", "results/reg-28/report.html"],
+               repo_root, env={"COWORKING_GEO_MIRROR": str(mirror)}, timeout=300)
+    files = set(re.findall(r"(?m)^(\S+)\t", res.stdout))
+    assert {"data/processed/national/communes.parquet", "data/processed/national/commune_crosswalk.parquet",
+            "data/processed/dep-61/regions/all/access.parquet", "data/processed/reg-28/regions/all/access.parquet",
+            "results/dep-61/report.html", "results/reg-28/report.html"} <= files
 
 
 def test_run_name_keeps_a_run_apart_and_the_partition_is_a_setting(repo_root: Path) -> None:
     """config run_name prefixes the paths; indicators.partition: region gives one access job per région."""
-    res = _run(["-n", "--forceall", "--cores", "1", "--config", "run_name=trial"], repo_root, timeout=300)
-    out = res.stdout + res.stderr
-    assert res.returncode == 0, out[-3000:]
-    assert "results/trial/demo/report.html" in out and "data/processed/trial/national-demo/communes.parquet" in out
-    assert "results/demo/" not in out
-    res = _run(["-n", "--forceall", "--cores", "1", "--config", "indicators={partition: region}",
-                "territory=demo"], repo_root, timeout=300)
-    out = res.stdout + res.stderr
-    assert res.returncode == 0, out[-3000:]
-    regions = set(re.findall(r"data/processed/demo/regions/(\w+)/access\.parquet", out))
-    assert regions and "all" not in regions
+    res = _run(["--summary", "--cores", "1", "--config", "run_name=trial"], repo_root, timeout=300)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    files = set(re.findall(r"(?m)^(\S+)\t", res.stdout))
+    assert {"results/trial/demo/report.html", "data/processed/trial/national-demo/communes.parquet"} <= files
+    assert not [f for f in files if f.startswith(("results/demo/", "data/processed/demo/"))]
+    res = _run(["--summary", "--cores", "1", "--config", "indicators={partition: region}", "territory=demo"],
+               repo_root, timeout=300)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    regions = set(re.findall(r"(?m)^data/processed/demo/regions/(\w+)/access\.parquet\t", res.stdout))
+    assert regions == {"84"}  # the demo's one région (300 communes), no "all" part
