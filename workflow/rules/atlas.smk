@@ -16,18 +16,6 @@ ATLAS_THEMES = [
 ]
 
 
-def atlas_source_ids(wc):
-    """The sources behind each block of the atlas and the report, for the job's territory."""
-    return {
-        "spaces": [e["id"] for e in space_sources(wc) if e["kind"] != "generic_csv"]
-        + [e["id"] for e in config["spaces"]["programmes"]],
-        "territories": ["ign_admin_express_communes", "insee_grille_densite", "insee_appartenance_geo"],
-        "fibre": list(config["indicators"]["fibre_sources"]),
-        "commuting": commuting_sources(wc),
-        "population": [config["indicators"]["population_grid"]],
-    }
-
-
 ATLAS_INPUTS = dict(
     sources_yaml=SOURCES_YAML,
     communes=f"{PROC}/communes.parquet",

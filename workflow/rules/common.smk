@@ -243,3 +243,89 @@ def commuting_parts(wc):
     """Parts with a commuting job: those some commuting source covers (France by région: 11 and 28 with the
     default sources); the gather gives the other communes "outside coverage" rows itself."""
     return [r for r in parts_of(wc) if region_commuting_sources(Wc(territory=wc.territory, reg=r))]
+
+
+# -- per-stage helpers (the lint wants functions here, not beside the rules) --
+
+
+def retrieve_in_process(source_id, settings, logfile):
+    """Retrieve one source into data/raw/ with this thread's package messages in ``logfile`` (traceback on failure)."""
+    handler = logging.FileHandler(logfile, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    thread = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == thread)
+    pkg = logging.getLogger("coworking_geo")
+    pkg.setLevel(logging.INFO)
+    pkg.addHandler(handler)
+    try:
+        retrieve_source(SOURCES[source_id], "data/raw", mirror_dir(), RetrieveSettings.from_config(settings))
+    except CoworkingGeoError as exc:
+        pkg.error("%s", exc)
+        raise
+    except Exception:
+        pkg.exception("the rule failed on an unexpected error (traceback below)")
+        raise
+    finally:
+        pkg.removeHandler(handler)
+        handler.close()
+
+
+def space_entries(wc):
+    """Configured spaces sources with their raw files and vintage (plain dicts, passed as params)."""
+    return [
+        dict(
+            e,
+            files=[e["path"]] if e["kind"] == "generic_csv" else raw_paths(is_demo(wc), e["id"]),
+            vintage=e.get("vintage", "") if e["kind"] == "generic_csv" else SOURCES[e["id"]].vintage,
+        )
+        for e in space_sources(wc)
+    ]
+
+
+def programme_entries(wc):
+    """The ANCT programme lists of laureates, with their raw file and vintage."""
+    return [
+        {"id": e["id"], "kind": e["kind"], "file": raw_path(is_demo(wc), e["id"]), "vintage": SOURCES[e["id"]].vintage}
+        for e in config["spaces"]["programmes"]
+    ]
+
+
+def typology_source_ids(wc):
+    """The sources behind the typology tables of the job's territory."""
+    return (
+        TERRITORY_SOURCE_IDS
+        + [e["id"] for e in space_sources(wc) if e["kind"] != "generic_csv"]
+        + list(config["indicators"]["fibre_sources"])
+        + commuting_sources(wc)
+        + ["insee_filosofi_2019"]
+    )
+
+
+def census_files(wc):
+    """Raw files of the territory's France Tiers-Lieux census ([] without one)."""
+    census = census_entry(wc)
+    return raw_paths(is_demo(wc), census["id"]) if census is not None else []
+
+
+def census_id(wc):
+    """The census source id of the territory ('' without one)."""
+    census = census_entry(wc)
+    return census["id"] if census is not None else ""
+
+
+def census_year(wc):
+    """The census year (from its id, e.g. 2023; 0 without a census)."""
+    cid = census_id(wc)
+    return int("".join(ch for ch in cid if ch.isdigit())[-4:] or 2023) if cid else 0
+
+
+def atlas_source_ids(wc):
+    """The sources behind each block of the atlas and the report, for the job's territory."""
+    return {
+        "spaces": [e["id"] for e in space_sources(wc) if e["kind"] != "generic_csv"]
+        + [e["id"] for e in config["spaces"]["programmes"]],
+        "territories": ["ign_admin_express_communes", "insee_grille_densite", "insee_appartenance_geo"],
+        "fibre": list(config["indicators"]["fibre_sources"]),
+        "commuting": commuting_sources(wc),
+        "population": [config["indicators"]["population_grid"]],
+    }

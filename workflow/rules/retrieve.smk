@@ -41,26 +41,6 @@ onerror:
 # Retrieval copies or downloads files: its jobs are local `run:` jobs, run in threads of the
 # Snakemake process (profiles/default sets force-use-threads; cluster executors do so for local
 # rules), so the ~17 sources do not each pay an interpreter start-up (issue 19).
-def retrieve_in_process(source_id, settings, logfile):
-    """Retrieve one source into data/raw/ with this thread's package messages in ``logfile`` (traceback on failure)."""
-    handler = logging.FileHandler(logfile, mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    thread = threading.get_ident()
-    handler.addFilter(lambda record: record.thread == thread)
-    pkg = logging.getLogger("coworking_geo")
-    pkg.setLevel(logging.INFO)
-    pkg.addHandler(handler)
-    try:
-        retrieve_source(SOURCES[source_id], "data/raw", mirror_dir(), RetrieveSettings.from_config(settings))
-    except CoworkingGeoError as exc:
-        pkg.error("%s", exc)
-        raise
-    except Exception:
-        pkg.exception("the rule failed on an unexpected error (traceback below)")
-        raise
-    finally:
-        pkg.removeHandler(handler)
-        handler.close()
 
 
 for _source in SOURCES.values():

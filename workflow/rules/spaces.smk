@@ -1,26 +1,6 @@
 # spaces rules: see docs/contract.md for the files they exchange.
 
 
-def space_entries(wc):
-    """Configured spaces sources with their raw files and vintage (plain dicts, passed as params)."""
-    return [
-        dict(
-            e,
-            files=[e["path"]] if e["kind"] == "generic_csv" else raw_paths(is_demo(wc), e["id"]),
-            vintage=e.get("vintage", "") if e["kind"] == "generic_csv" else SOURCES[e["id"]].vintage,
-        )
-        for e in space_sources(wc)
-    ]
-
-
-def programme_entries(wc):
-    """The ANCT programme lists of laureates, with their raw file and vintage."""
-    return [
-        {"id": e["id"], "kind": e["kind"], "file": raw_path(is_demo(wc), e["id"]), "vintage": SOURCES[e["id"]].vintage}
-        for e in config["spaces"]["programmes"]
-    ]
-
-
 rule spaces_register:
     message:
         "Building the register of places for {params.territory}: read, scrub, repair, locate, de-duplicate"

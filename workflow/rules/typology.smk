@@ -8,35 +8,6 @@ SITING = config["siting"]
 TERRITORY_SOURCE_IDS = ["ign_admin_express_communes", "insee_grille_densite", "insee_appartenance_geo"]
 
 
-def typology_source_ids(wc):
-    """The sources behind the typology tables of the job's territory."""
-    return (
-        TERRITORY_SOURCE_IDS
-        + [e["id"] for e in space_sources(wc) if e["kind"] != "generic_csv"]
-        + list(config["indicators"]["fibre_sources"])
-        + commuting_sources(wc)
-        + ["insee_filosofi_2019"]
-    )
-
-
-def census_files(wc):
-    """Raw files of the territory's France Tiers-Lieux census ([] without one)."""
-    census = census_entry(wc)
-    return raw_paths(is_demo(wc), census["id"]) if census is not None else []
-
-
-def census_id(wc):
-    """The census source id of the territory ('' without one)."""
-    census = census_entry(wc)
-    return census["id"] if census is not None else ""
-
-
-def census_year(wc):
-    """The census year (from its id, e.g. 2023; 0 without a census)."""
-    cid = census_id(wc)
-    return int("".join(ch for ch in cid if ch.isdigit())[-4:] or 2023) if cid else 0
-
-
 # every output of the typology stage for a territory (economic models: only with a census)
 TYPOLOGY_TARGETS = [
     f"{PROC}/space_models.parquet",
