@@ -116,7 +116,7 @@ rule indicators_access_region:
         f"{LOGS}/indicators/regions/{{reg}}/access.log",
     benchmark:
         f"{BENCH}/indicators/regions/{{reg}}/access.tsv"
-    threads: 2  # KD-tree queries / clustering (threadpoolctl and cKDTree workers follow it)
+    threads: 2  # cKDTree queries (workers follow it) and the rasterisation
     resources:
         mem_mb=mem_mb(3000),
     conda:

@@ -67,7 +67,7 @@ rule typology_space_models:
         f"{LOGS}/typology/space_models.log",
     benchmark:
         f"{BENCH}/typology/space_models.tsv"
-    threads: 2  # KD-tree queries / clustering (threadpoolctl and cKDTree workers follow it)
+    threads: 1  # one OpenMP/BLAS thread: k-means spin-waits when two jobs share 2 cores (issue 19)
     resources:
         mem_mb=mem_mb(2000),
     conda:
@@ -110,7 +110,7 @@ rule typology_territory_profiles:
         f"{LOGS}/typology/territory_profiles.log",
     benchmark:
         f"{BENCH}/typology/territory_profiles.tsv"
-    threads: 2  # KD-tree queries / clustering (threadpoolctl and cKDTree workers follow it)
+    threads: 1  # one OpenMP/BLAS thread: k-means spin-waits when two jobs share 2 cores (issue 19)
     resources:
         mem_mb=mem_mb(3000),
     conda:
@@ -195,7 +195,7 @@ rule typology_economic_models:
         f"{LOGS}/typology/economic_models.log",
     benchmark:
         f"{BENCH}/typology/economic_models.tsv"
-    threads: 2  # KD-tree queries / clustering (threadpoolctl and cKDTree workers follow it)
+    threads: 1  # one OpenMP/BLAS thread: k-means spin-waits when two jobs share 2 cores (issue 19)
     resources:
         mem_mb=mem_mb(1500),
     conda:
