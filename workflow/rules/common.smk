@@ -19,7 +19,7 @@ from coworking_geo.official.mode import apply_data_mode, resolve_data_mode  # no
 SOURCES_YAML = "config/sources.yaml"
 SOURCES = load_sources(SOURCES_YAML)
 
-# {territory} is a wildcard (docs/workflow.md): `snakemake results/dep-61/report.html results/reg-28/report.html`
+# {territory} is a wildcard (README, "Several territories in one run"): `snakemake results/dep-61/report.html results/reg-28/report.html`
 # builds both in one DAG; config `territory` only sets the default target. A non-empty `run_name`
 # puts a run's tables under results/<run_name>/ (and data/processed/, logs/), so two configurations
 # never overwrite each other.
