@@ -106,11 +106,6 @@ def raw(source_id, name=None):
     return lambda wc: raw_path(is_demo(wc), source_id, name)
 
 
-def raw_files(source_id):
-    """Input function: all raw files of a source for the job's territory."""
-    return lambda wc: raw_paths(is_demo(wc), source_id)
-
-
 def raw_of(source_ids):
     """Input function: all raw files of the sources ``source_ids(wc)`` (a function) or of a fixed list."""
     return lambda wc: [f for s in (source_ids(wc) if callable(source_ids) else source_ids)
