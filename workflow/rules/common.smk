@@ -302,6 +302,14 @@ def census_files(wc):
     return raw_paths(is_demo(wc), census["id"]) if census is not None else []
 
 
+def census_files_required(wc):
+    """Raw files of the territory's census; ValueError naming the setting when it has none."""
+    if census_entry(wc) is None:
+        raise ValueError(f"{wc.territory}: the economic models need a France Tiers-Lieux census in spaces.sources "
+                         "(e.g. {id: france_tierslieux_2023, kind: ftl_census}, or data_mode: online)")
+    return census_files(wc)
+
+
 def census_id(wc):
     """The census source id of the territory ('' without one)."""
     census = census_entry(wc)

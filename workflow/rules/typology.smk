@@ -171,7 +171,7 @@ rule typology_economic_models:
     input:
         sources_yaml=SOURCES_YAML,
         spaces=f"{PROC}/spaces.parquet",
-        census=census_files,
+        census=census_files_required,
     output:
         models=f"{PROC}/space_economic_models.parquet",
         scores=f"{RES}/tables/space_economic_model_scores.csv",
