@@ -2,7 +2,7 @@
 
     python benchmarks/bench_indicators.py [territory]
 
-Reads data/processed/{territory}/{communes,commune_crosswalk,spaces}.parquet and the
+Reads data/processed/{territory}/{communes,spaces}.parquet, data/processed/national/commune_crosswalk.parquet and the
 raw files in data/raw/, runs fibre, commuting, access and the join in-process
 (no Snakemake overhead, no writing) and prints the wall time of each step. The
 issue's target: under 90 s for France on the project machine.
@@ -30,7 +30,7 @@ def main(territory: str = "france") -> int:
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     communes = gpd.read_parquet(proc / "communes.parquet")
-    crosswalk = pd.read_parquet(proc / "commune_crosswalk.parquet")
+    crosswalk = pd.read_parquet(Path("data/processed/national") / "commune_crosswalk.parquet")
     spaces = gpd.read_parquet(proc / "spaces.parquet")
     times["read inputs"] = time.perf_counter() - t0
 

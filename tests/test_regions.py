@@ -18,6 +18,7 @@ from coworking_geo.indicators.commuting import (
     read_flows,
 )
 from coworking_geo.territories.regions import (
+    ALL_REGIONS,
     REGION_DEPARTEMENTS,
     REGION_OF_DEP,
     check_partition,
@@ -62,6 +63,7 @@ def test_gather_orders_and_refuses_lost_or_repeated_communes() -> None:
     with pytest.raises(ValueError, match="1 commune"):
         check_partition(communes, ["28"])
     assert in_region(pd.Series(["28", None, "11"], dtype="string"), "28").tolist() == [True, False, False]
+    assert in_region(pd.Series(["28", None, "11"], dtype="string"), ALL_REGIONS).tolist() == [True, True, True]
 
 
 def test_region_access_equals_whole_on_small_grid(tmp_path: Path) -> None:
@@ -72,6 +74,9 @@ def test_region_access_equals_whole_on_small_grid(tmp_path: Path) -> None:
     parts = [compute_access_region(communes, r, spaces, grid, [5, 10], catchment_km=8).table for r in ("24", "27", "04")]
     got = gather(parts, communes).set_index("insee_code")
     pd.testing.assert_frame_equal(got, whole)
+    # indicators.partition: none -> the one part "all" is the whole run
+    one = compute_access_region(communes, ALL_REGIONS, spaces, grid, [5, 10], catchment_km=8).table
+    pd.testing.assert_frame_equal(gather([one], communes).set_index("insee_code"), whole)
     assert got.loc["18002", SCORE_COL] == pytest.approx(50 / 60 * 10_000 / 150, rel=1e-9)
 
 

@@ -107,9 +107,11 @@ def test_jobs_run_through_the_cluster_generic_executor(repo_root: Path, tmp_path
     assert (wf / target).exists()
     submissions = (wf / "logs" / "local-cluster" / "submissions.log").read_text().splitlines()
     assert all(" submitted local-" in line for line in submissions)
-    # one submission per job of the graph: the demo sources, the admin tables, the crosswalk, the communes
+    # one submission per job of the graph: the demo sources, the admin tables, the national crosswalk and
+    # communes, the territory's selection
     submitted = sorted(re.search(r"snakejob\.(\w+)\.\d+\.sh", line).group(1) for line in submissions)
-    assert submitted == ["demo_sources", "territories_admin", "territories_communes", "territories_crosswalk"]
+    assert submitted == ["demo_sources", "territories_admin", "territories_communes", "territories_communes_national",
+                         "territories_crosswalk"]
     ran = set(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", res.stdout + res.stderr))
     assert ran == set(submitted)
     # each job ran in its own process, logged by the submit script, and wrote its benchmark file
@@ -149,3 +151,48 @@ def test_a_failing_rule_writes_its_traceback_to_its_log(repo_root: Path, tmp_pat
     assert "the rule failed on an unexpected error" in log and "Traceback (most recent call last)" in log
     assert "indicators.parquet" in log or "Parquet" in log
     assert not (wf / target).exists()
+
+
+def _job_counts(out: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run: rule -> number of jobs."""
+    table = out[out.index("Job stats:"):]
+    table = table[:table.index("total")]
+    return {rule: int(n) for rule, n in re.findall(r"(?m)^(\w+)\s+(\d+)\s*$", table)}
+
+
+@pytest.mark.slow
+def test_two_territories_in_one_dag_share_the_national_jobs(repo_root: Path, mirror: Path) -> None:
+    """{territory} is a wildcard: dep-61 and reg-28 are built by one invocation, the national crosswalk,
+    commune table and centroids once for both, every territory job twice, each source retrieved once."""
+    res = _run(["-n", "--forceall", "--cores", "2", "results/dep-61/report.html", "results/reg-28/report.html"],
+               repo_root, env={"COWORKING_GEO_MIRROR": str(mirror)}, timeout=300)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    jobs = _job_counts(out)
+    for rule in ("territories_crosswalk", "territories_communes_national", "territories_commune_places",
+                 "retrieve_ign_admin_express_communes", "retrieve_eurostat_popgrid_1km"):
+        assert jobs[rule] == 1, (rule, jobs)
+    for rule in ("territories_communes", "spaces_register", "indicators_access", "typology_siting", "report"):
+        assert jobs[rule] == 2, (rule, jobs)
+    # on one machine the access and commuting work of a territory is one job, not one per région
+    assert jobs["indicators_access_region"] == 2 and jobs["indicators_commuting_region"] == 2
+    res = _run(["--summary", "--cores", "2", "results/dep-61/report.html", "results/reg-28/report.html"],
+               repo_root, env={"COWORKING_GEO_MIRROR": str(mirror)}, timeout=300)
+    files = set(re.findall(r"(?m)^(\S+)\t", res.stdout))
+    assert {"data/processed/national/communes.parquet", "data/processed/national/commune_crosswalk.parquet",
+            "data/processed/dep-61/regions/all/access.parquet", "data/processed/reg-28/regions/all/access.parquet",
+            "results/dep-61/report.html", "results/reg-28/report.html"} <= files
+
+
+def test_run_name_keeps_a_run_apart_and_the_partition_is_a_setting(repo_root: Path) -> None:
+    """config run_name prefixes the paths; indicators.partition: region gives one access job per région."""
+    res = _run(["--summary", "--cores", "1", "--config", "run_name=trial"], repo_root, timeout=300)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    files = set(re.findall(r"(?m)^(\S+)\t", res.stdout))
+    assert {"results/trial/demo/report.html", "data/processed/trial/national-demo/communes.parquet"} <= files
+    assert not [f for f in files if f.startswith(("results/demo/", "data/processed/demo/"))]
+    res = _run(["--summary", "--cores", "1", "--config", "indicators={partition: region}", "territory=demo"],
+               repo_root, timeout=300)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    regions = set(re.findall(r"(?m)^data/processed/demo/regions/(\w+)/access\.parquet\t", res.stdout))
+    assert regions == {"84"}  # the demo's one région (300 communes), no "all" part

@@ -8,10 +8,11 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from coworking_geo.errors import CoworkingGeoError
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-
 
 def get_logger(name: str) -> logging.Logger:
     """The package logger for module ``name``."""
@@ -37,15 +38,19 @@ def setup_snakemake_logging(smk: Any) -> None:
 def snakemake_script(smk: Any) -> Iterator[logging.Logger]:
     """Set up logging for a rule's script and turn the package's errors into one clear line.
 
-    A :class:`CoworkingGeoError` is logged (to the rule's log and to stderr)
+    The BLAS/OpenMP thread pools are limited to the rule's ``threads:`` (threadpoolctl) and
+    scripts pass ``smk.threads`` to the calls that take a count. A :class:`CoworkingGeoError` is logged (to the rule's log and to stderr)
     without a traceback and the script exits with status 1. Any other exception
     is logged with its traceback before it propagates, so the rule's log never
     stays empty when the rule fails.
     """
     setup_snakemake_logging(smk)
     logger = logging.getLogger(f"coworking_geo.rule.{getattr(smk, 'rule', 'script')}")
+    threads = int(getattr(smk, "threads", 0) or 0) or None
+    limits = threadpool_limits(threads) if threads else contextlib.nullcontext()
     try:
-        yield logger
+        with limits:  # numpy/scipy BLAS and scikit-learn's OpenMP use the rule's threads, no more
+            yield logger
     except CoworkingGeoError as exc:
         logger.error("%s", exc)
         raise SystemExit(1) from None

@@ -14,14 +14,6 @@ ATLAS_THEMES = [
     "territory_profiles",
     "priority",
 ]
-ATLAS_SOURCE_IDS = {
-    "spaces": [e["id"] for e in space_sources() if e["kind"] != "generic_csv"]
-    + [e["id"] for e in config["spaces"]["programmes"]],
-    "territories": ["ign_admin_express_communes", "insee_grille_densite", "insee_appartenance_geo"],
-    "fibre": list(config["indicators"]["fibre_sources"]),
-    "commuting": commuting_sources(),
-    "population": [config["indicators"]["population_grid"]],
-}
 
 
 ATLAS_INPUTS = dict(
@@ -38,9 +30,9 @@ ATLAS_INPUTS = dict(
     sites=f"{RES}/tables/proposed_sites.csv",
 )
 ATLAS_PARAMS = dict(
-    territory=TERRITORY.spec,
+    territory=spec,
     themes=ATLAS_THEMES,
-    source_ids=ATLAS_SOURCE_IDS,
+    source_ids=atlas_source_ids,
     simplify_tolerance_m=ATLAS["simplify_tolerance_m"],
     coordinate_precision=ATLAS["coordinate_precision"],
     long_commute_km=config["indicators"]["long_commute_km"],
@@ -106,7 +98,7 @@ for _suffix, (_themes, _inputs) in ATLAS_GROUPS.items():
             **_inputs,
         output:
             maps=report(
-                expand(f"{RES}/atlas/{{theme}}.html", theme=_themes),
+                expand(f"{RES}/atlas/{{theme}}.html", theme=_themes, allow_missing=True),
                 caption="../report/atlas_map.rst",
                 category="Atlas",
                 subcategory="Cartes interactives",
@@ -120,8 +112,9 @@ for _suffix, (_themes, _inputs) in ATLAS_GROUPS.items():
             f"{LOGS}/atlas/maps{_suffix}.log",
         benchmark:
             f"{BENCH}/atlas/maps{_suffix}.tsv"
+        threads: 1
         resources:
-            mem_mb=3000,
+            mem_mb=mem_mb(3000),
         conda:
             "../envs/coworking-geo.yaml"
         script:
@@ -136,7 +129,7 @@ for _suffix, (_themes, _inputs) in ATLAS_GROUPS.items():
             **_inputs,
         output:
             maps=report(
-                expand(f"{RES}/maps/{{theme}}.png", theme=_themes),
+                expand(f"{RES}/maps/{{theme}}.png", theme=_themes, allow_missing=True),
                 caption="../report/static_map.rst",
                 category="Atlas",
                 subcategory="Cartes statiques",
@@ -148,8 +141,9 @@ for _suffix, (_themes, _inputs) in ATLAS_GROUPS.items():
             f"{LOGS}/atlas/static{_suffix}.log",
         benchmark:
             f"{BENCH}/atlas/static{_suffix}.tsv"
+        threads: 1
         resources:
-            mem_mb=3000,
+            mem_mb=mem_mb(3000),
         conda:
             "../envs/coworking-geo.yaml"
         script:
@@ -174,8 +168,9 @@ rule atlas_single:
         f"{LOGS}/atlas/single.log",
     benchmark:
         f"{BENCH}/atlas/single.tsv"
+    threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=mem_mb(3000),
     conda:
         "../envs/coworking-geo.yaml"
     script:
@@ -188,7 +183,7 @@ rule atlas_index:
     input:
         sources_yaml=SOURCES_YAML,
         summary=f"{RES}/atlas/atlas.json",
-        pngs=expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES),
+        pngs=expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES, allow_missing=True),
         departements=f"{PROC}/departements.parquet",
         regions=f"{PROC}/regions.parquet",
         spaces=f"{PROC}/spaces.parquet",
@@ -196,14 +191,15 @@ rule atlas_index:
     output:
         report(f"{RES}/atlas/index.html", caption="../report/atlas_index.rst", category="Atlas"),
     params:
-        territory=TERRITORY.spec,
-        source_ids=ATLAS_SOURCE_IDS,
+        territory=spec,
+        source_ids=atlas_source_ids,
     log:
         f"{LOGS}/atlas/index.log",
     benchmark:
         f"{BENCH}/atlas/index.tsv"
+    threads: 1
     resources:
-        mem_mb=500,
+        mem_mb=mem_mb(500),
     conda:
         "../envs/coworking-geo.yaml"
     script:
@@ -221,14 +217,15 @@ rule atlas_screenshots:
     output:
         checks=f"{RES}/atlas/screenshots/checks.json",
     params:
-        territory=TERRITORY.spec,
+        territory=spec,
         portrait="61",
     log:
         f"{LOGS}/atlas/screenshots.log",
     benchmark:
         f"{BENCH}/atlas/screenshots.tsv"
+    threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb(2000),
     conda:
         "../envs/coworking-geo.yaml"
     script:
@@ -250,14 +247,15 @@ rule portraits:
     output:
         directory(f"{RES}/portraits"),
     params:
-        territory=TERRITORY.spec,
+        territory=spec,
         long_commute_km=config["indicators"]["long_commute_km"],
     log:
         f"{LOGS}/portraits.log",
     benchmark:
         f"{BENCH}/portraits.tsv"
+    threads: 1
     resources:
-        mem_mb=1500,
+        mem_mb=mem_mb(1500),
     conda:
         "../envs/coworking-geo.yaml"
     script:
@@ -279,16 +277,17 @@ rule report:
     output:
         report(f"{RES}/report.html", caption="../report/report.rst", category="Rapport"),
     params:
-        territory=TERRITORY.spec,
-        source_ids=ATLAS_SOURCE_IDS,
+        territory=spec,
+        source_ids=atlas_source_ids,
         radius_km=10,
         atlas_links=SYNTHESIS_LINKS,
     log:
         f"{LOGS}/report.log",
     benchmark:
         f"{BENCH}/report.tsv"
+    threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=mem_mb(1000),
     conda:
         "../envs/coworking-geo.yaml"
     script:

@@ -1,30 +1,15 @@
 # spaces rules: see docs/contract.md for the files they exchange.
 
 
-# Configured spaces sources with their raw files and vintage (plain dicts, passed as params).
-SPACE_ENTRIES = [
-    dict(
-        e,
-        files=[e["path"]] if e["kind"] == "generic_csv" else raw_files(e["id"]),
-        vintage=e.get("vintage", "") if e["kind"] == "generic_csv" else SOURCES[e["id"]].vintage,
-    )
-    for e in space_sources()
-]
-PROGRAMME_ENTRIES = [
-    {"id": e["id"], "kind": e["kind"], "file": raw(e["id"]), "vintage": SOURCES[e["id"]].vintage}
-    for e in config["spaces"]["programmes"]
-]
-
-
 rule spaces_register:
     message:
         "Building the register of places for {params.territory}: read, scrub, repair, locate, de-duplicate"
     input:
-        sources=space_source_files(),
-        programmes=[e["file"] for e in PROGRAMME_ENTRIES],
+        sources=space_source_files,
+        programmes=lambda wc: [e["file"] for e in programme_entries(wc)],
         polygons=raw("ign_admin_express_communes", "communes_cog2024_simplifiees.gpkg"),
         communes=f"{PROC}/communes.parquet",
-        crosswalk=f"{PROC}/commune_crosswalk.parquet",
+        crosswalk=national("commune_crosswalk.parquet"),
         sources_yaml=SOURCES_YAML,
     output:
         spaces=f"{PROC}/spaces.parquet",
@@ -38,9 +23,9 @@ rule spaces_register:
         places_gpkg=f"{RES}/tables/places.gpkg",
         changes=f"{RES}/tables/places_change.csv",
     params:
-        territory=TERRITORY.spec,
-        sources=SPACE_ENTRIES,
-        programmes=PROGRAMME_ENTRIES,
+        territory=spec,
+        sources=space_entries,
+        programmes=programme_entries,
         thresholds={
             "duplicate_distance_m": config["spaces"]["duplicate_distance_m"],
             "duplicate_same_commune_m": config["spaces"]["duplicate_same_commune_m"],
@@ -53,8 +38,9 @@ rule spaces_register:
         f"{LOGS}/spaces/spaces_register.log",
     benchmark:
         f"{BENCH}/spaces/spaces_register.tsv"
+    threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb(2000),
     conda:
         "../envs/coworking-geo.yaml"
     script:
@@ -71,13 +57,14 @@ rule spaces_mission_shares:
     output:
         f"{RES}/tables/mission_shares.csv",
     params:
-        territory=TERRITORY.spec,
+        territory=spec,
     log:
         f"{LOGS}/spaces/spaces_mission_shares.log",
     benchmark:
         f"{BENCH}/spaces/spaces_mission_shares.tsv"
+    threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=mem_mb(1000),
     conda:
         "../envs/coworking-geo.yaml"
     script:

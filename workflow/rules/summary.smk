@@ -16,14 +16,15 @@ rule summary_tables:
         by_class=f"{RES}/tables/diagnosis_by_territory_class.csv",
         by_region=f"{RES}/tables/diagnosis_by_region.csv",
     params:
-        territory=TERRITORY.spec,
+        territory=spec,
         radius_km=config["indicators"]["summary_radius_km"],
     log:
         f"{LOGS}/summary/summary_tables.log",
     benchmark:
         f"{BENCH}/summary/summary_tables.tsv"
+    threads: 1
     resources:
-        mem_mb=1500,
+        mem_mb=mem_mb(1500),
     conda:
         "../envs/coworking-geo.yaml"
     script:

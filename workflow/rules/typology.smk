@@ -6,32 +6,25 @@
 TYPO = config["typology"]
 SITING = config["siting"]
 TERRITORY_SOURCE_IDS = ["ign_admin_express_communes", "insee_grille_densite", "insee_appartenance_geo"]
-TYPOLOGY_SOURCE_IDS = (
-    TERRITORY_SOURCE_IDS
-    + [e["id"] for e in space_sources() if e["kind"] != "generic_csv"]
-    + list(config["indicators"]["fibre_sources"])
-    + commuting_sources()
-    + ["insee_filosofi_2019"]
-)
-CENSUS = next((e for e in space_sources() if e["kind"] == "ftl_census"), None)
 
 
-# every output of the typology stage for the configured territory
+# every output of the typology stage for a territory (economic models: only with a census)
 TYPOLOGY_TARGETS = [
     f"{PROC}/space_models.parquet",
     f"{PROC}/territory_profiles.parquet",
     f"{RES}/tables/priority_territories.csv",
     f"{RES}/tables/proposed_sites.csv",
-] + ([f"{PROC}/space_economic_models.parquet"] if CENSUS is not None else [])
+    f"{PROC}/space_economic_models.parquet",
+]
 
 
 rule typology_all:
     message:
         "Typology stage for {params.territory}: space models, territory profiles, priority territories and sites"
     input:
-        TYPOLOGY_TARGETS,
+        default_targets(TYPOLOGY_TARGETS),
     params:
-        territory=TERRITORY.spec,
+        territory=DEFAULT_TERRITORY.spec,
 
 
 rule typology_space_models:
@@ -43,7 +36,7 @@ rule typology_space_models:
         communes=f"{PROC}/communes.parquet",
         indicators=f"{PROC}/indicators.parquet",
         context=f"{PROC}/spaces_context.parquet",
-        census=raw_files(CENSUS["id"]) if CENSUS is not None else [],
+        census=census_files,
     output:
         models=f"{PROC}/space_models.parquet",
         scores=f"{RES}/tables/space_model_scores.csv",
@@ -52,16 +45,16 @@ rule typology_space_models:
         fit=f"{RES}/tables/model_fit_by_territory_class.csv",
         checks=f"{RES}/tables/space_model_checks.csv",
     params:
-        territory=TERRITORY.spec,
-        source_ids=TYPOLOGY_SOURCE_IDS,
+        territory=spec,
+        source_ids=typology_source_ids,
         method=TYPO["method"],
         k_min=TYPO["k_min"],
         k_max=TYPO["k_max"],
         seed=TYPO["seed"],
         bootstrap=TYPO["bootstrap"],
         k=TYPO.get("space_k"),
-        census_id=CENSUS["id"] if CENSUS is not None else "",
-        census_year=int("".join(ch for ch in CENSUS["id"] if ch.isdigit())[-4:] or 2023) if CENSUS is not None else 0,
+        census_id=census_id,
+        census_year=census_year,
         stability_threshold=TYPO.get("stability_threshold", 0.8),
         min_places=TYPO.get("min_places", 10),
         max_class_ari=TYPO.get("max_class_ari", 0.3),
@@ -74,8 +67,9 @@ rule typology_space_models:
         f"{LOGS}/typology/space_models.log",
     benchmark:
         f"{BENCH}/typology/space_models.tsv"
+    threads: 1  # one OpenMP/BLAS thread: k-means spin-waits when two jobs share 2 cores (issue 19)
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb(2000),
     conda:
         "../envs/coworking-geo.yaml"
     script:
@@ -90,15 +84,15 @@ rule typology_territory_profiles:
         spaces=f"{PROC}/spaces_context.parquet",
         communes=f"{PROC}/communes.parquet",
         indicators=f"{PROC}/indicators.parquet",
-        crosswalk=f"{PROC}/commune_crosswalk.parquet",
+        crosswalk=national("commune_crosswalk.parquet"),
         income=raw("insee_filosofi_2019", "cc_filosofi_2019_COM.CSV"),
     output:
         profiles=f"{PROC}/territory_profiles.parquet",
         scores=f"{RES}/tables/territory_profile_scores.csv",
         summary=f"{RES}/tables/territory_profiles_summary.csv",
     params:
-        territory=TERRITORY.spec,
-        source_ids=TYPOLOGY_SOURCE_IDS,
+        territory=spec,
+        source_ids=typology_source_ids,
         unit=TYPO["territory_unit"],
         method=TYPO["territory_method"],
         k=TYPO["territory_k"],
@@ -116,8 +110,9 @@ rule typology_territory_profiles:
         f"{LOGS}/typology/territory_profiles.log",
     benchmark:
         f"{BENCH}/typology/territory_profiles.tsv"
+    threads: 1  # one OpenMP/BLAS thread: k-means spin-waits when two jobs share 2 cores (issue 19)
     resources:
-        mem_mb=3000,
+        mem_mb=mem_mb(3000),
     conda:
         "../envs/coworking-geo.yaml"
     script:
@@ -140,15 +135,15 @@ rule typology_siting:
         sites=f"{RES}/tables/proposed_sites.csv",
         summary=f"{RES}/tables/proposed_sites_summary.csv",
     params:
-        territory=TERRITORY.spec,
-        source_ids=TYPOLOGY_SOURCE_IDS,
+        territory=spec,
+        source_ids=typology_source_ids,
         uncovered_km=SITING["uncovered_km"],
         n_new_sites=SITING.get("n_new_sites"),
         target_share=SITING.get("target_share", 0.5),
         max_sites=SITING.get("max_sites", 100),
         catchment_km=config["indicators"]["catchment_km"],
         corsica_own_zone=config["indicators"].get("corsica_own_zone", True),
-        clip=TERRITORY.kind in ("dep", "reg"),
+        clip=lambda wc: territory_of(wc.territory).kind in ("dep", "reg"),
         coverage_km=SITING["coverage_km"],
         objective=SITING["objective"],
         top_n=SITING["top_n"],
@@ -160,49 +155,50 @@ rule typology_siting:
         f"{LOGS}/typology/siting.log",
     benchmark:
         f"{BENCH}/typology/siting.tsv"
+    threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=mem_mb(3000),
     conda:
         "../envs/coworking-geo.yaml"
     script:
         "../scripts/typology_siting.py"
 
 
-if CENSUS is not None:
-
-    rule typology_economic_models:
-        message:
-            "Economic and governance models of the {params.census_id} places ({params.method})"
-        input:
-            sources_yaml=SOURCES_YAML,
-            spaces=f"{PROC}/spaces.parquet",
-            census=raw_files(CENSUS["id"]),
-        output:
-            models=f"{PROC}/space_economic_models.parquet",
-            scores=f"{RES}/tables/space_economic_model_scores.csv",
-            profiles=f"{RES}/tables/space_economic_model_profiles.csv",
-            groups=f"{RES}/tables/space_economic_feature_groups.csv",
-        params:
-            territory=TERRITORY.spec,
-            census_id=CENSUS["id"],
-            census_year=int("".join(ch for ch in CENSUS["id"] if ch.isdigit())[-4:] or 2023),
-            method=TYPO["method"],
-            k_min=TYPO["k_min"],
-            k_max=TYPO["k_max"],
-            seed=TYPO["seed"],
-            bootstrap=TYPO["bootstrap"],
-            stability_threshold=TYPO.get("stability_threshold", 0.8),
-            min_feature_coverage=TYPO["min_feature_coverage"],
-            silhouette_sample=TYPO["silhouette_sample"],
-            bootstrap_max_points=TYPO["bootstrap_max_points"],
-            hdbscan_min_cluster_size=TYPO["hdbscan_min_cluster_size"],
-        log:
-            f"{LOGS}/typology/economic_models.log",
-        benchmark:
-            f"{BENCH}/typology/economic_models.tsv"
-        resources:
-            mem_mb=1500,
-        conda:
-            "../envs/coworking-geo.yaml"
-        script:
-            "../scripts/typology_economic_models.py"
+# Only for a territory whose spaces sources include a census (all_targets asks for it then).
+rule typology_economic_models:
+    message:
+        "Economic and governance models of the {params.census_id} places ({params.method})"
+    input:
+        sources_yaml=SOURCES_YAML,
+        spaces=f"{PROC}/spaces.parquet",
+        census=census_files_required,
+    output:
+        models=f"{PROC}/space_economic_models.parquet",
+        scores=f"{RES}/tables/space_economic_model_scores.csv",
+        profiles=f"{RES}/tables/space_economic_model_profiles.csv",
+        groups=f"{RES}/tables/space_economic_feature_groups.csv",
+    params:
+        territory=spec,
+        census_id=census_id,
+        census_year=census_year,
+        method=TYPO["method"],
+        k_min=TYPO["k_min"],
+        k_max=TYPO["k_max"],
+        seed=TYPO["seed"],
+        bootstrap=TYPO["bootstrap"],
+        stability_threshold=TYPO.get("stability_threshold", 0.8),
+        min_feature_coverage=TYPO["min_feature_coverage"],
+        silhouette_sample=TYPO["silhouette_sample"],
+        bootstrap_max_points=TYPO["bootstrap_max_points"],
+        hdbscan_min_cluster_size=TYPO["hdbscan_min_cluster_size"],
+    log:
+        f"{LOGS}/typology/economic_models.log",
+    benchmark:
+        f"{BENCH}/typology/economic_models.tsv"
+    threads: 1  # one OpenMP/BLAS thread: k-means spin-waits when two jobs share 2 cores (issue 19)
+    resources:
+        mem_mb=mem_mb(1500),
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/typology_economic_models.py"

@@ -15,7 +15,8 @@ with snakemake_script(smk) as log:
     decay = decay_from_config({"catchment_km": p.catchment_km, "access_decay": p.access_decay})
     result = compute_access_region(communes, smk.wildcards.reg, spaces, smk.input.grid,
                                    [float(r) for r in p.radii_km], clip=bool(p.clip), decay=decay,
-                                   corsica_own_zone=bool(p.corsica_own_zone), supply_col=p.supply_weight)
+                                   corsica_own_zone=bool(p.corsica_own_zone), supply_col=p.supply_weight,
+                                   threads=smk.threads)
     log.info("access région %s statistics: %s", smk.wildcards.reg, result.stats)
     prov = provenance(load_sources(smk.input.sources_yaml), [p.grid_source], p.territory,
                       f"Accès aux tiers-lieux depuis la grille de population 1 km (région {smk.wildcards.reg})")

@@ -1,8 +1,8 @@
-"""Snakemake script: regions/{reg}/commuting.parquet and its summary (MOBPRO flows of one région's residents)."""
+"""Snakemake script: regions/{reg}/commuting.parquet and its summary (MOBPRO flows of one région's residents, or all)."""
 
 import pandas as pd
 
-from coworking_geo.indicators.commuting import build_commuting, read_flows, read_places
+from coworking_geo.indicators.commuting import build_commuting, read_flows
 from coworking_geo.io import write_parquet
 from coworking_geo.log import snakemake_script
 from coworking_geo.territories.regions import in_region
@@ -14,7 +14,7 @@ with snakemake_script(smk) as log:
     communes = communes[in_region(communes["reg_code"], smk.wildcards.reg)]
     sources = list(smk.params.sources)
     crosswalk = pd.read_parquet(smk.input.crosswalk)
-    places = read_places(smk.input.national_communes) if sources else pd.DataFrame()
+    places = pd.read_parquet(smk.input.places).set_index("insee_code") if sources else pd.DataFrame()
     flows = [read_flows(s, list(smk.params.files[s])) for s in sources]
     table, summary = build_commuting(communes, flows, crosswalk, places, float(smk.params.long_km), restrict=True)
     log.info("commuting région %s: %d communes, sources %s", smk.wildcards.reg, len(table), sources)

@@ -1,5 +1,6 @@
-"""Snakemake script: the communes table of the territory (polygons, attributes, territory_class) and its summaries."""
+"""Snakemake script: the communes table of the territory (a selection of the national table) and its summaries."""
 
+import geopandas as gpd
 import pandas as pd
 
 from coworking_geo.territories import communes as cm
@@ -14,37 +15,16 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821
     sources = load_sources(smk.input.sources_yaml)
     territory = parse_territory(smk.params.territory)
-    crosswalk = read_table(smk.input.crosswalk)
-
-    communes, issues, stats = cm.read_communes(smk.input.communes)
-    current = communes["insee_code"]
-    density, i_dens = cm.read_density(smk.input.density, current, crosswalk)
-    aav, i_aav = cm.read_aav(smk.input.aav, smk.input.aav_labels, current, crosswalk, smk.params.cog_year)
-    nature = cm.read_epci_nature(smk.input.appartenance)
-    acv, i_acv = cm.programme_membership(cm.programme_codes_csv(smk.input.acv), current, crosswalk,
-                                         "anct_action_coeur_de_ville")
-    pvd, i_pvd = cm.programme_membership(cm.programme_codes_geojson(smk.input.pvd), current, crosswalk,
-                                         "anct_petites_villes_de_demain")
-    va, i_va = cm.programme_membership(cm.programme_codes_geojson(smk.input.va), current, crosswalk,
-                                       "anct_villages_avenir")
-    out = cm.assemble_communes(communes, density, aav, nature, {"acv": acv, "pvd": pvd, "village_avenir": va},
-                               smk.params.population_year, smk.params.classification)
-
-    unclassified = cm.unclassified(out, smk.input.density, smk.input.aav,
-                                   smk.params.classification["max_unknown_share"])
-    mask = territory.select(out["dep_code"], out["reg_code"])
-    out = out[mask.to_numpy()].reset_index(drop=True)
-    source_total = int(communes.loc[mask.to_numpy(), "population"].sum())
-    if int(out["population"].sum()) != source_total:
-        raise AssertionError("population total differs from the source")
-    log.info("%s: %d communes, population %d (source total %d), %d without a class; %d polygons repaired",
-             territory.spec, len(out), int(out["population"].sum()), source_total,
-             int(out["territory_class"].eq("unknown").sum()), stats["geometries_repaired"])
+    national = gpd.read_parquet(smk.input.national)
+    mask = territory.select(national["dep_code"], national["reg_code"])
+    out = national[mask.to_numpy()].reset_index(drop=True)
+    log.info("%s: %d communes, population %d, %d without a class", territory.spec, len(out),
+             int(out["population"].sum()), int(out["territory_class"].eq("unknown").sum()))
     log.info("territory_class: %s", out["territory_class"].value_counts().to_dict())
 
     # Issues of the territory only (codes whose département is in it; all of them for france / demo).
-    issues = pd.concat([issues, i_dens, i_aav, i_acv, i_pvd, i_va, unclassified], ignore_index=True)
-    dep_reg = communes.drop_duplicates("dep_code").set_index("dep_code")["reg_code"]
+    issues = pd.read_parquet(smk.input.issues)
+    dep_reg = national.drop_duplicates("dep_code").set_index("dep_code")["reg_code"]
     code5 = issues["code"].fillna("").str.strip().str.zfill(5)
     idep = code5.map(dep_of)
     keep = territory.select(idep, idep.map(dep_reg).fillna(""))

@@ -37,6 +37,8 @@ REGION_DEPARTEMENTS: dict[str, tuple[str, ...]] = {
 OVERSEAS_REGIONS = ("01", "02", "03", "04", "06")
 METRO_REGIONS = tuple(r for r in REGION_DEPARTEMENTS if r not in OVERSEAS_REGIONS)
 REGION_OF_DEP: dict[str, str] = {d: r for r, deps in REGION_DEPARTEMENTS.items() for d in deps}
+# The one part of an unpartitioned run (config ``indicators.partition: none``): every commune of the territory.
+ALL_REGIONS = "all"
 
 
 def demo_region_codes(n_communes: int) -> list[str]:
@@ -67,7 +69,9 @@ def region_departements(reg: str, territory: Territory) -> tuple[str, ...] | Non
 
 
 def in_region(reg_code: pd.Series, reg: str) -> pd.Series:
-    """Boolean mask of the communes whose ``reg_code`` is ``reg``."""
+    """Boolean mask of the communes whose ``reg_code`` is ``reg`` (every commune for :data:`ALL_REGIONS`)."""
+    if reg == ALL_REGIONS:
+        return pd.Series(True, index=reg_code.index)
     return reg_code.astype("string").eq(reg).fillna(False).astype(bool)
 
 
