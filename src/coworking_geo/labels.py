@@ -95,7 +95,8 @@ COLUMNS_FR: dict[str, str] = {
     "mean_population": "Population (moyenne)", "mean_long_commuter_share": "Part de longs trajets (moyenne)",
     "median_dist_nearest_space_km": "Distance médiane à l'espace le plus proche (km)",
     "mean_access_2sfca": "Score 2SFCA (moyen)", "features": "Variables", "stability_ari": "Stabilité (ARI)",
-    "rank": "Rang", "site_rank": "Rang", "flows_covered": "Flux domicile-travail lus", "demand": "Demande",
+    "rank": "Rang", "site_rank": "Rang", "group_rank": "Rang dans sa classe",
+    "group_share": "Part de la classe dans la population non couverte", "flows_covered": "Flux domicile-travail lus", "demand": "Demande",
     "demand_source": "Demande mesurée par", "fibre_share": "Part FttH", "dist_nearest_space_km":
     "Distance à l'espace le plus proche (km)", "score": "Score", "lon": "Longitude", "lat": "Latitude",
     "marginal_demand": "Demande ajoutée", "cumulative_demand": "Demande cumulée",

@@ -189,7 +189,8 @@ def indicators(inp: AtlasInputs) -> list[dict[str, Any]]:
     if len(pr) and {"insee_code", "rank"} <= set(pr.columns):
         v = _by_code(com, pr.assign(insee_code=pr["insee_code"].astype(str).str.zfill(5)), "rank")
         item = choropleth("priority", "Territoires prioritaires", "Rang", v, {"scale": 1, "dec": 0, "unit": ""},
-                          "spaces", "Rang 1 : la commune la plus prioritaire (forte demande, lieu lointain).",
+                          "spaces", "Rang : ordre d\u2019entrée dans la liste, partagée entre classes de territoire au prorata "
+                          "de leurs habitants loin d\u2019un lieu (forte demande, lieu lointain).",
                           "Commune non prioritaire")
         out.append(item)
     return out
