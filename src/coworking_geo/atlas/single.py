@@ -292,6 +292,9 @@ def atlas_files(inp: AtlasInputs, title: str, tiles: str, prov: str, prov_short:
     data = {"indicators": indicators(inp), "places": places(inp), "sites": sites(inp),
             "insets": _insets(inp),
             "view": list(_view(inp))}
+    years = data["places"]["vintages"]
+    if years:  # a dated title: the vintages of the lists of places shown
+        title += f" (lieux recensés en {' et '.join([', '.join(years[:-1]), years[-1]] if len(years) > 1 else years)})"
     tile = None if str(tiles).strip().lower() in {"", "none", "null", "off"} else _tile_url(tiles)
     page = PAGE.format(title=html.escape(title), leaflet_css=_asset_text("leaflet/leaflet.css"),
                        css=(ASSETS / "atlas" / "atlas.css").read_text(encoding="utf-8"),
