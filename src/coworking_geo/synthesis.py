@@ -298,10 +298,8 @@ def lack_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
         dist = read_fig(p, PRIORITY, "dist_nearest_space_km", ("rank", str(first["rank"])), kind="km")
         if n and pop and dist:
             dep = f" ({first['dep_code']})" if "dep_code" in p.columns and pd.notna(first["dep_code"]) else ""
-            shared = " et réparties entre classes de territoire au prorata de leurs habitants loin d\u2019un lieu" \
-                if "group_rank" in p.columns else ""
-            a.sentences.append(sentence("{} communes sont classées prioritaires (forte demande, lieu lointain"
-                                        + shared + ") ; en tête, {} : {} habitants, à {} du lieu le plus proche.",
+            a.sentences.append(sentence("{} communes sont classées prioritaires (forte demande, lieu lointain) ; en "
+                                        "tête, {} : {} habitants, à {} du lieu le plus proche.",
                                         n, f"{first['name']}{dep}", pop, dist))
     a.limits.append("Distances à vol d\u2019oiseau (grand cercle), pas en temps de trajet routier ; la population "
                     "vient de la grille carroyée de 1 km (2021).")
