@@ -421,10 +421,18 @@ def test_data_mode_chooses_online_sources() -> None:
 # ---------------------------------------------------------------- the default France run, online
 
 def _dry_run_retrieve_jobs(repo_root: Path, env: dict[str, str], *config: str) -> set[str]:
+    """The retrieve jobs of a dry run in a clean copy of the workflow (nothing in data/raw yet)."""
+    import tempfile
 
     full = {k: v for k, v in os.environ.items() if k != "COWORKING_GEO_MIRROR"} | env
-    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--config", *config],
-                         cwd=repo_root, env=full, capture_output=True, text=True, timeout=600)
+    full["PYTHONPATH"] = str(repo_root / "src")
+    with tempfile.TemporaryDirectory(prefix="dry-run-") as tmp:
+        wf = Path(tmp)
+        shutil.copy(repo_root / "Snakefile", wf / "Snakefile")
+        for folder in ("config", "workflow", "profiles"):
+            shutil.copytree(repo_root / folder, wf / folder)
+        res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--config", *config],
+                             cwd=wf, env=full, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     return set(re.findall(r"^retrieve_(\w+)\s+\d+\s*$", res.stdout, re.MULTILINE))
 

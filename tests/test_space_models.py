@@ -146,15 +146,15 @@ def test_models_named_from_what_they_do_and_fit_by_class() -> None:
     assert not prof["model_name"].str.contains("class_|type_|_").any()
     assert prof["description"].iloc[1] == ("8 lieux (40 %) : 100 % de ateliers partagés, 100 % de fab-labs ; en médiane "
                                            "400 habitants alentour et un autre lieu à 22,4 km ; surreprésentés en rural "
-                                           "(2,5 fois la part attendue).")
+                                           "autonome très peu dense (2,5 fois la part attendue).")
     fit = run.fit.set_index(["model_id", "territory_class"])
     # 12 of 20 places are in the metropolis: the 12 coworkings are 20/12 = 1.67 times as frequent there
     assert fit.loc[(1, "metropole"), "n_places"] == 12 and fit.loc[(1, "metropole"), "lift"] == pytest.approx(20 / 12)
-    assert fit.loc[(2, "rural"), "lift"] == pytest.approx(20 / 8) and fit.loc[(2, "metropole"), "n_places"] == 0
+    assert fit.loc[(2, "rural_autonome_tres_peu_dense"), "lift"] == pytest.approx(20 / 8) and fit.loc[(2, "metropole"), "n_places"] == 0
     assert fit["chi2_p"].iloc[0] < 0.001 and fit["cramers_v"].iloc[0] == pytest.approx(1.0)
     text = fit_sentences(run.fit)
     assert text[1].startswith("Les lieux du modèle « Tiers-lieu multi-activités » sont 2,5 fois "
-                              "plus fréquents en rural (8 lieux")
+                              "plus fréquents en rural autonome très peu dense (8 lieux")
     assert text[-1].startswith("Limites")
     assert run.checks.set_index("check").loc["ari_territory_class", "value"] == pytest.approx(1.0)
 

@@ -87,10 +87,12 @@ def test_france_report_opens_with_the_four_answers(france_report: str) -> None:
     for q in p.order:
         assert len(p.figs[q]) >= 1, q      # at least one figure, each equal to its table (checked above)
         assert len(p.limits[q]) >= 1, q    # at least one stated limit
-    # named facts from the France tables: 1,500 places of the 2019 list, the 34,935 communes
+    # named facts from the France tables: the register's 1,944 places (1,500 of the 2019 list and the laureates)
     total = read_codes_csv(FRANCE / "tables" / "diagnosis_by_territory_class.csv").set_index("territory_class")
     where = {(f["data-col"], f["data-where"]): float(f["data-value"]) for f in p.figs["ou"]}
-    assert where[("spaces", "territory_class=total")] == total.loc["total", "spaces"] == 1500
+    register = pd.read_parquet(REPO / "data" / "processed" / "france" / "spaces.parquet", columns=["source"])
+    assert where[("spaces", "territory_class=total")] == total.loc["total", "spaces"] == len(register) == 1944
+    assert register["source"].eq("cget_tierslieux_2019").sum() == 1500
     assert where[("communes", "territory_class=total")] == 34935
     assert "vol d\u2019oiseau" in " ".join(p.limits["manque"])
     assert "1\u202f652" in france_report  # communes with commuting flows (Île-de-France and the Orne)
@@ -142,7 +144,8 @@ def test_france_portraits() -> None:
     for col in ("communes", "population", "spaces", "population_share_within_10km", "fibre_share"):
         assert values[(col, "reg")] == pytest.approx(float(norm[col]), abs=1e-4), col
         assert values[(col, "fr")] == pytest.approx(float(tot[col]), abs=1e-4), col
-    assert values[("communes", "dep")] == 385 and values[("spaces", "dep")] == 4   # the Orne's communes and places
+    # the Orne's communes and places: 4 of the 2019 list and 3 laureates
+    assert values[("communes", "dep")] == 385 and values[("spaces", "dep")] == 7
     assert "Alençon" in orne and "<svg" in orne and orne.count('class="chart"') == 3
     # every portrait compares with its région and France
     for p in pages[:101]:

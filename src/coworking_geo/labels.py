@@ -83,6 +83,7 @@ COLUMNS_FR: dict[str, str] = {
     "chosen_k": "Nombre de groupes retenu", "k_reason": "Choix du nombre de groupes",
     "description": "En une phrase", "share_fabrique": "Part Fabriques de territoire",
     "share_atelier": "Part atelier partagé", "share_nourricier": "Part nourricier", "share_culturel": "Part culturel",
+    "share_tiers-lieu": "Part tiers-lieu (lauréats)",
     "share_numerique": "Part médiation numérique", "share_autre": "Part autre activité",
     "share_manufacture": "Part Manufactures de proximité", "median_pop_around": "Population alentour (médiane)",
     "n_spaces_territory": "Lieux du territoire", "n_places": "Lieux", "class_share": "Part dans l'ensemble des lieux",

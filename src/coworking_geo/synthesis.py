@@ -182,9 +182,10 @@ def recompute(df: pd.DataFrame, where: str, col: str, agg: str) -> float:
 
 
 def _classes(df: pd.DataFrame) -> list[str]:
-    """Territory classes present in a table with a ``territory_class`` column, in the classification's order."""
+    """Territory classes present in a table with a ``territory_class`` column, in the classification's order;
+    the classes given for a missing input (a handful of communes) are left out of comparisons."""
     present = set(df["territory_class"].astype(str))
-    return [c for c in classify.TERRITORY_CLASSES if c in present]
+    return [c for c in classify.TERRITORY_CLASSES if c in present and c not in classify.INCOMPLETE_CLASSES]
 
 
 def _flow_files(c: pd.DataFrame | None) -> str:
@@ -205,6 +206,8 @@ def _rural(code: str) -> bool:
     return str(code).startswith("rural")
 
 
+#: a (model, class) cell needs this many places before its lift is quoted
+MIN_PLACES_FOR_LIFT = 5
 DIAG = "diagnosis_by_territory_class.csv"
 REGION = "diagnosis_by_region.csv"
 ACCESS = "access_by_class.csv"
@@ -295,12 +298,12 @@ def lack_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
         n = read_fig(p, PRIORITY, "rank", agg="count")
         first = p.sort_values("rank").iloc[0]
         pop = read_fig(p, PRIORITY, "population", ("rank", str(first["rank"])))
-        dist = read_fig(p, PRIORITY, "dist_nearest_space_km", ("rank", str(first["rank"])), kind="km")
-        if n and pop and dist:
+        far = read_fig(p, PRIORITY, "uncovered_population", ("rank", str(first["rank"])))
+        if n and pop and far:
             dep = f" ({first['dep_code']})" if "dep_code" in p.columns and pd.notna(first["dep_code"]) else ""
-            a.sentences.append(sentence("{} communes sont classées prioritaires (forte demande, lieu lointain) ; en "
-                                        "tête, {} : {} habitants, à {} du lieu le plus proche.",
-                                        n, f"{first['name']}{dep}", pop, dist))
+            a.sentences.append(sentence("{} communes sont classées prioritaires (habitants à plus de 10 km d\u2019un "
+                                        "lieu, commune fibrée) ; en tête, {} : {} habitants, dont {} à plus de 10 km "
+                                        "du lieu le plus proche.", n, f"{first['name']}{dep}", pop, far))
     a.limits.append("Distances à vol d\u2019oiseau (grand cercle), pas en temps de trajet routier ; la population "
                     "vient de la grille carroyée de 1 km (2021).")
     if d is not None:
@@ -332,18 +335,20 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     groups = [("les territoires ruraux", [c for c in classify.TERRITORY_CLASSES if _rural(c)]),
               ("les villes moyennes", ["ville_moyenne"]), ("les métropoles", ["metropole"])]
     fit, cross, m = t.get(FIT), t.get(CROSS), t.get(MODELS)
-    if fit is not None and {"territory_class", "model_name"} <= set(fit.columns):
-        count_col = next((c for c in ("n_spaces", "spaces", "count", "n") if c in fit.columns), None)
+    if fit is not None and {"territory_class", "model_name", "n_places", "lift"} <= set(fit.columns):
         for label, classes in groups:
-            sel = fit[fit["territory_class"].astype(str).isin(classes)]
-            if count_col is None or sel.empty:
+            sel = fit[fit["territory_class"].astype(str).isin(classes)
+                      & (pd.to_numeric(fit["n_places"], errors="coerce") >= MIN_PLACES_FOR_LIFT)]
+            if sel.empty:
                 continue
-            best = sel.loc[pd.to_numeric(sel[count_col], errors="coerce").idxmax()]
+            best = sel.loc[pd.to_numeric(sel["lift"], errors="coerce").idxmax()]
             cls, name = str(best["territory_class"]), str(best["model_name"])
-            f = read_fig(fit, FIT, count_col, (("territory_class", cls), ("model_name", name)))
-            if f:
-                a.sentences.append(sentence("Pour {}, le modèle le plus représenté est « {} » ({} lieux en classe "
-                                            "« {} »).", label, name, f, TERRITORY_CLASS_FR.get(cls, cls)))
+            where = (("territory_class", cls), ("model_name", name))
+            lift, f = read_fig(fit, FIT, "lift", where, kind="dec"), read_fig(fit, FIT, "n_places", where)
+            if lift and f:
+                a.sentences.append(sentence("Pour {}, le modèle le plus surreprésenté est « {} » : {} fois sa part "
+                                            "attendue en classe « {} » ({} lieux).", label, name, lift,
+                                            TERRITORY_CLASS_FR.get(cls, cls), f))
     elif cross is not None and "model_name" in cross.columns:
         # wide table: one row per model, one column per territory class (number of places)
         for label, classes in groups:
@@ -373,8 +378,9 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
 
     n = read_fig(m, MODELS, "model_name", agg="count")
     if n:
-        a.sentences.insert(0, sentence("Les lieux se répartissent en {} modèles selon leur territoire, leur "
-                                       "entourage et leur type.", n))
+        a.sentences.insert(0, sentence("Les lieux se répartissent en {} modèles selon ce qu\u2019ils font "
+                                       "(activités, labels de l\u2019État) et leur entourage, jamais selon la classe "
+                                       "de leur territoire.", n))
     st = t.get(STABILITY)
     ari = read_fig(st, STABILITY, "ari", agg="mean", kind="dec")
     if ari:
@@ -400,7 +406,7 @@ def fund_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     if s is not None and len(s) and "name" in s.columns:
         rank_col = "site_rank" if "site_rank" in s.columns else "rank"
         n = read_fig(s, SITES, rank_col, agg="count")
-        cover = read_fig(s, SITES, "assigned_population", agg="sum")
+        cover = read_fig(s, SITES, "new_population_served", agg="sum")
         if n and cover:
             a.sentences.append(sentence("Ouvrir {} nouveaux lieux aux emplacements proposés rapprocherait d\u2019un "
                                         "lieu {} personnes qui n\u2019en ont pas aujourd\u2019hui.", n, cover))
