@@ -101,16 +101,17 @@ def highest_averages(weights: pd.Series, available: pd.Series, seats: int) -> li
     ``weights`` (any unit, ≥ 0) and ``available`` (number of members a group can still seat) share their index;
     a group with nothing left is skipped; ties go to the group named first. Returns one group name per seat.
     """
-    w = weights.astype(float).sort_index()
-    left = available.reindex(w.index).fillna(0).astype(int).to_dict()
-    given = dict.fromkeys(w.index, 0)
+    w = {str(k): float(v) for k, v in weights.sort_index().items()}
+    left = {g: int(available.get(g, 0)) for g in w}
+    given = dict.fromkeys(w, 0)
+    names = list(w)
     order: list[str] = []
     while len(order) < seats:
-        open_ = [g for g in w.index if left[g] > 0 and w[g] > 0]
+        open_ = [g for g in names if left[g] > 0 and w[g] > 0]
         if not open_:
             break
-        g = max(open_, key=lambda k: (w[k] / (2 * given[k] + 1), -list(w.index).index(k)))
-        order.append(str(g))
+        g = max(open_, key=lambda k: (w[k] / (2 * given[k] + 1), -names.index(k)))
+        order.append(g)
         given[g] += 1
         left[g] -= 1
     return order
@@ -166,9 +167,9 @@ def priority_territories(communes: pd.DataFrame, points: pd.DataFrame, uncovered
         keys = pd.MultiIndex.from_arrays([order, seat.to_numpy()])
         idx = pd.Series(df.index, index=pd.MultiIndex.from_arrays([grp.to_numpy(), df["group_rank"].to_numpy()]))
         df = df.loc[idx.loc[keys].to_numpy()]
+        share = {str(k): float(v) for k, v in (weights / weights.sum()).items()}
         LOG.info("priority rows by %s (seats / share of the score): %s", quota_by,
-                 ", ".join(f"{g} {n} / {100 * weights[g] / weights.sum():.1f} %"
-                           for g, n in pd.Series(order).value_counts().items()))
+                 ", ".join(f"{g} {order.count(g)} / {100 * share[g]:.1f} %" for g in dict.fromkeys(order)))
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     return df.reset_index(drop=True)
 

@@ -289,10 +289,11 @@ PAGE = """<!DOCTYPE html>
 def atlas_files(inp: AtlasInputs, title: str, tiles: str, prov: str, prov_short: str,
                 precision: int = 3) -> dict[str, str]:
     """The three atlas files (name → text): ``atlas.html``, ``communes.js``, ``data.js``."""
-    data = {"indicators": indicators(inp), "places": places(inp), "sites": sites(inp),
+    pl = places(inp)
+    data = {"indicators": indicators(inp), "places": pl, "sites": sites(inp),
             "insets": _insets(inp),
             "view": list(_view(inp))}
-    years = data["places"]["vintages"]
+    years = [str(y) for y in pl["vintages"]]
     if years:  # a dated title: the vintages of the lists of places shown
         title += f" (lieux recensés en {' et '.join([', '.join(years[:-1]), years[-1]] if len(years) > 1 else years)})"
     tile = None if str(tiles).strip().lower() in {"", "none", "null", "off"} else _tile_url(tiles)
