@@ -126,6 +126,13 @@ def test_atlas_search_alencon_and_switch_indicator(territory: str) -> None:
             assert not small.is_visible("#cg-legend .cg-lb")    # at 420 px the legend opens on demand
             small.click("#cg-legend .cg-lt")
             assert small.is_visible("#cg-legend .cg-lb")
+            if territory == "france":  # the five overseas départements stay on screen at 420 px, the legend open
+                insets = small.locator(".cg-inset")
+                assert insets.count() == 5 and all(insets.nth(i).is_visible() for i in range(5))
+                lb = small.locator("#cg-legend").bounding_box()
+                for i in range(5):
+                    b = insets.nth(i).bounding_box()
+                    assert b and lb and (b["x"] + b["width"] <= lb["x"] or b["y"] >= lb["y"] + lb["height"]), i
             small.screenshot(path=str(shots / "atlas_420.png"))
             assert errors == []
         finally:

@@ -15,6 +15,7 @@ from coworking_geo.typology.siting import (
     exact_mclp,
     greedy_mclp,
     latest_fibre_column,
+    highest_averages,
     priority_territories,
 )
 from coworking_geo.typology.territory_profiles import (
@@ -72,7 +73,7 @@ def line_points(com: pd.DataFrame) -> pd.DataFrame:
 def test_priority_territories_filter_and_rank() -> None:
     com = line_communes()
     pr = priority_territories(com, line_points(com), uncovered_km=10, min_fibre_share=0.5, objective="long_commuters",
-                              top_n=5)
+                              top_n=5, quota_by=None)
     # communes 2..29 are > 10 km from the space; multiples of 5 lack fibre; score = long commuters × fibre share
     assert pr["insee_code"].tolist() == ["99029", "99028", "99027", "99026", "99024"]
     assert pr["rank"].tolist() == [1, 2, 3, 4, 5]
@@ -80,8 +81,40 @@ def test_priority_territories_filter_and_rank() -> None:
     # half of commune 99029's inhabitants close to a place: half its demand
     pts = pd.concat([line_points(com), line_points(com.tail(1)).assign(dist_km=3.0)], ignore_index=True)
     pts.loc[29, "population"] = pts.loc[30, "population"] = 1950.0
-    pr2 = priority_territories(com, pts, 10, 0.5, "long_commuters", 30)
+    pr2 = priority_territories(com, pts, 10, 0.5, "long_commuters", 30, quota_by=None)
     assert pr2.loc[pr2["insee_code"].eq("99029"), "score"].iloc[0] == pytest.approx(195 * 0.9)
+
+
+def test_highest_averages_is_sainte_lague() -> None:
+    # weights 53 / 24 / 23 for 7 seats: the quotients w / (2 s + 1) in decreasing order are a 53, b 24, c 23,
+    # a 17.7, a 10.6, b 8, c 7.67 (before a 7.57): Sainte-Laguë gives 3 / 2 / 2 (D'Hondt would give 4 / 2 / 1)
+    order = highest_averages(pd.Series({"a": 53.0, "b": 24.0, "c": 23.0}), pd.Series({"a": 9, "b": 9, "c": 9}), 7)
+    assert order == ["a", "b", "c", "a", "a", "b", "c"]
+    # a group with fewer members than its share gives its seats to the others; no member left: stop
+    short = highest_averages(pd.Series({"a": 90.0, "b": 10.0}), pd.Series({"a": 2, "b": 5}), 10)
+    assert short == ["a", "a", "b", "b", "b", "b", "b"]
+
+
+def test_priority_quota_gives_many_small_communes_their_share() -> None:
+    # 10 towns of 20,000 uncovered inhabitants (200,000) and 300 villages of 1,000 (300,000): by score alone the
+    # top 10 are the towns; with the quota by class, 6 of 10 rows are villages (60 % of the uncovered people)
+    n_t, n_v = 10, 300
+    com = pd.DataFrame({"insee_code": [f"{i:05d}" for i in range(n_t + n_v)],
+                        "name": [f"T{i}" for i in range(n_t)] + [f"V{i}" for i in range(n_v)],
+                        "population": [20000.0] * n_t + [1000.0 + i for i in range(n_v)], "fibre_share": 1.0,
+                        "territory_class": ["ville_moyenne"] * n_t + ["rural_sous_influence"] * n_v})
+    pts = pd.DataFrame({"insee_code": com["insee_code"], "population": com["population"], "dist_km": 30.0})
+    plain = priority_territories(com, pts, 10, 0.5, "population", 10, quota_by=None)
+    assert set(plain["territory_class"]) == {"ville_moyenne"}
+    pr = priority_territories(com, pts, 10, 0.5, "population", 10)
+    assert pr["territory_class"].value_counts().to_dict() == {"rural_sous_influence": 6, "ville_moyenne": 4}
+    assert pr["rank"].tolist() == list(range(1, 11))
+    rural = pr[pr["territory_class"].eq("rural_sous_influence")]
+    assert rural["name"].tolist() == ["V299", "V298", "V297", "V296", "V295", "V294"]  # largest villages first
+    assert rural["group_rank"].tolist() == [1, 2, 3, 4, 5, 6]
+    share = pts.population.groupby(com.territory_class).sum() / pts.population.sum()
+    assert rural["group_share"].iloc[0] == pytest.approx(share["rural_sous_influence"])
+    assert pr.loc[0, "territory_class"] == "rural_sous_influence"  # the larger group enters first
 
 
 def test_greedy_and_exact_on_a_known_instance() -> None:

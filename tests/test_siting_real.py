@@ -84,6 +84,18 @@ def test_france_and_orne_sites_and_priorities(repo_root: Path) -> None:
     rural_classes = [c for c in TERRITORY_CLASSES if c.startswith("rural")]
     assert prio["insee_code"].isin(rural_codes).any() or prio["territory_class"].isin(rural_classes).any()
     assert prio["dep_code"].str.startswith("97").sum() >= 5  # overseas rows are in the table
+    # rural population is the one left uncovered (access_by_class: population minus population within 10 km):
+    # the rural classes get their proportional share of the 50 rows (Sainte-Laguë), each sub-class present
+    acc = pd.read_csv(Path(repo_root) / "results" / "france" / "tables" / "access_by_class.csv", comment="#")
+    acc = acc[acc["territory_class"].ne("all")].set_index("territory_class")
+    far = acc["population"] - acc["pop_within_10km"]
+    big_rural = [c for c in rural_classes if far.get(c, 0) / far.sum() > 1 / 50]
+    rural_share = far[far.index.isin(rural_classes)].sum() / far.sum()
+    assert rural_share > 0.5  # measured 70.8 % on the mirror
+    rows_rural = prio["territory_class"].isin(rural_classes).mean()
+    assert abs(rows_rural - rural_share) <= 0.05, (rows_rural, rural_share)
+    assert set(big_rural) <= set(prio["territory_class"]) and len(big_rural) == 3
+    assert prio.loc[prio["rank"].le(10), "territory_class"].isin(rural_classes).sum() >= 5  # the head too
     sites = fr["proposed_sites.csv"]
     assert sites["dep_code"].str.startswith("97").any() and (sites["new_population_served"] > 0).all()
     s = fr["proposed_sites_summary.csv"].iloc[0]

@@ -147,6 +147,7 @@ rule typology_siting:
         coverage_km=SITING["coverage_km"],
         objective=SITING["objective"],
         top_n=SITING["top_n"],
+        priority_quota=SITING.get("priority_quota", "territory_class"),
         min_fibre_share=SITING["min_fibre_share"],
         exact_max_candidates=SITING["exact_max_candidates"],
         min_flow_coverage=SITING["min_flow_coverage"],

@@ -21,9 +21,10 @@ with snakemake_script(smk) as log:
     points = demand_points(communes, spaces, smk.input.grid, float(p.catchment_km), clip=bool(p.clip),
                            corsica_own_zone=bool(p.corsica_own_zone))
     prio = priority_territories(table, points, p.uncovered_km, p.min_fibre_share, p.objective, p.top_n,
-                                p.min_flow_coverage)
+                                p.min_flow_coverage, p.priority_quota)
     pcols = ["rank", "insee_code", "name", "dep_code", "territory_class", "population", "uncovered_population",
-             "no_place_in_zone", "long_commuters", "flows_covered", "demand", "demand_source", "fibre_share", "score"]
+             "no_place_in_zone", "dist_nearest_space_km", "long_commuters", "flows_covered", "demand",
+             "demand_source", "fibre_share", "score", "group_rank", "group_share"]
     write_csv(prio[[c for c in pcols if c in prio.columns]], smk.output.priority, prov)
 
     demand, _, note = demand_column(table, p.objective, p.min_flow_coverage)

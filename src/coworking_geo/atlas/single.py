@@ -189,7 +189,8 @@ def indicators(inp: AtlasInputs) -> list[dict[str, Any]]:
     if len(pr) and {"insee_code", "rank"} <= set(pr.columns):
         v = _by_code(com, pr.assign(insee_code=pr["insee_code"].astype(str).str.zfill(5)), "rank")
         item = choropleth("priority", "Territoires prioritaires", "Rang", v, {"scale": 1, "dec": 0, "unit": ""},
-                          "spaces", "Rang 1 : la commune la plus prioritaire (forte demande, lieu lointain).",
+                          "spaces", "Rang : ordre d\u2019entrée dans la liste, partagée entre classes de territoire au prorata "
+                          "de leurs habitants loin d\u2019un lieu (forte demande, lieu lointain).",
                           "Commune non prioritaire")
         out.append(item)
     return out
@@ -288,9 +289,13 @@ PAGE = """<!DOCTYPE html>
 def atlas_files(inp: AtlasInputs, title: str, tiles: str, prov: str, prov_short: str,
                 precision: int = 3) -> dict[str, str]:
     """The three atlas files (name → text): ``atlas.html``, ``communes.js``, ``data.js``."""
-    data = {"indicators": indicators(inp), "places": places(inp), "sites": sites(inp),
+    pl = places(inp)
+    data = {"indicators": indicators(inp), "places": pl, "sites": sites(inp),
             "insets": _insets(inp),
             "view": list(_view(inp))}
+    years = [str(y) for y in pl["vintages"]]
+    if years:  # a dated title: the vintages of the lists of places shown
+        title += f" (lieux recensés en {' et '.join([', '.join(years[:-1]), years[-1]] if len(years) > 1 else years)})"
     tile = None if str(tiles).strip().lower() in {"", "none", "null", "off"} else _tile_url(tiles)
     page = PAGE.format(title=html.escape(title), leaflet_css=_asset_text("leaflet/leaflet.css"),
                        css=(ASSETS / "atlas" / "atlas.css").read_text(encoding="utf-8"),

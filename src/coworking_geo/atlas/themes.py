@@ -26,9 +26,10 @@ MISSING_COLOUR = "#d9d9d9"
 MISSING_LABEL = "Non disponible"
 NBSP = "\u202f"  # narrow no-break space: French thousands separator and before %
 
+#: the residual rural class (a few communes) is teal so that it cannot be read as "rural sous influence"
 CLASS_COLOURS = {"metropole": "#7b3294", "ville_moyenne": "#c2a5cf", "petite_ville": "#fdb863",
                  "periurbain": "#f1e6a6", "rural_sous_influence": "#a6dba0", "rural_autonome_peu_dense": "#4dac26",
-                 "rural_autonome_tres_peu_dense": "#1b7837", "rural_influence_inconnue": "#b8e186", "unknown": MISSING_COLOUR}
+                 "rural_autonome_tres_peu_dense": "#1b7837", "rural_influence_inconnue": "#80cdc1", "unknown": MISSING_COLOUR}
 #: territory class → (French label, colour), in the classification's order
 TERRITORY_CLASSES: dict[str, tuple[str, str]] = {
     c: (TERRITORY_CLASS_FR[c], CLASS_COLOURS[c]) for c in classify.TERRITORY_CLASSES}

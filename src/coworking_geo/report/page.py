@@ -223,8 +223,14 @@ GUIDES: dict[str, str] = {
                 "raccordable à la fibre, on compte les habitants des carreaux de 1 km situés à plus de 10 km à vol "
                 "d\u2019oiseau de tout lieu de leur zone (outre-mer, faute de grille, toute la commune si son "
                 "centre est à plus de 10 km ; à Mayotte, sans aucun lieu, toute la population), puis on multiplie "
-                "par la part de locaux raccordables ; rang 1 = la plus prioritaire. Ce qu\u2019elle n\u2019est "
-                "pas : une mesure de la demande de coworking elle-même, ni un temps de trajet routier.",
+                "par la part de locaux raccordables. Les places de la liste sont ensuite réparties entre les classes "
+                "de territoire au prorata de ce total dans chaque classe (méthode de Sainte-Laguë) : le rural, où "
+                "vit la plus grande part des habitants loin d\u2019un lieu, y a sa part, au lieu d\u2019être "
+                "évincé par les villes dont chaque commune compte plus d\u2019habitants. Dans chaque classe, les "
+                "communes sont prises dans l\u2019ordre de leurs habitants sans lieu à portée ; le rang est "
+                "l\u2019ordre d\u2019entrée dans la liste, si bien que les 10 ou 20 premières sont déjà réparties "
+                "ainsi. Ce qu\u2019elle n\u2019est pas : une mesure de la demande de coworking elle-même, ni un "
+                "temps de trajet routier.",
     "sites": "Comment la liste est faite : chaque site est une commune fibrée choisie pour le nombre "
              "d\u2019habitants aujourd\u2019hui à plus de 10 km à vol d\u2019oiseau de tout lieu qu\u2019il "
              "mettrait à moins de 10 km (problème de couverture maximale ; les lieux existants restent en place) ; "
@@ -250,7 +256,7 @@ TECHNICAL: dict[str, str] = {
     "space_model_scores.csv": r"method|bic|n_clusters|n_noise|reason|stability_min|best_k_.*",
     "territory_profiles_summary.csv": r"z_.*",
     "territory_profile_scores.csv": r"method|bic|n_clusters|n_noise|reason|stability_min|best_k_.*|unit|stability_ari",
-    "priority_territories.csv": r"flows_covered|demand_source|dep_code|score|no_place_in_zone",
+    "priority_territories.csv": r"flows_covered|demand_source|dep_code|score|no_place_in_zone|group_share",
     "proposed_sites.csv": r"lon|lat|cumulative_demand|marginal_demand|n_points_covered|dep_code",
     "spaces_quality.csv": r"fix_.*|notes?|balanced|outside_territory|(?!input_rows|kept|merged|rejected|source).*",
 }

@@ -301,9 +301,11 @@ def lack_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
         far = read_fig(p, PRIORITY, "uncovered_population", ("rank", str(first["rank"])))
         if n and pop and far:
             dep = f" ({first['dep_code']})" if "dep_code" in p.columns and pd.notna(first["dep_code"]) else ""
+            shared = (", réparties entre classes de territoire au prorata de leurs habitants loin d\u2019un lieu"
+                      if "group_rank" in p.columns else "")
             a.sentences.append(sentence("{} communes sont classées prioritaires (habitants à plus de 10 km d\u2019un "
-                                        "lieu, commune fibrée) ; en tête, {} : {} habitants, dont {} à plus de 10 km "
-                                        "du lieu le plus proche.", n, f"{first['name']}{dep}", pop, far))
+                                        "lieu, commune fibrée" + shared + ") ; en tête, {} : {} habitants, dont {} à "
+                                        "plus de 10 km du lieu le plus proche.", n, f"{first['name']}{dep}", pop, far))
     a.limits.append("Distances à vol d\u2019oiseau (grand cercle), pas en temps de trajet routier ; la population "
                     "vient de la grille carroyée de 1 km (2021).")
     if d is not None:

@@ -95,16 +95,45 @@ def demand_column(df: pd.DataFrame, objective: str, min_flow_coverage: float = 0
     return demand, src, note
 
 
+def highest_averages(weights: pd.Series, available: pd.Series, seats: int) -> list[str]:
+    """Order in which groups receive ``seats`` seats by the Sainte-Laguë method (quotient weight / (2 s + 1)).
+
+    ``weights`` (any unit, ≥ 0) and ``available`` (number of members a group can still seat) share their index;
+    a group with nothing left is skipped; ties go to the group named first. Returns one group name per seat.
+    """
+    w = {str(k): float(v) for k, v in weights.sort_index().items()}
+    left = {g: int(available.get(g, 0)) for g in w}
+    given = dict.fromkeys(w, 0)
+    names = list(w)
+    order: list[str] = []
+    while len(order) < seats:
+        open_ = [g for g in names if left[g] > 0 and w[g] > 0]
+        if not open_:
+            break
+        g = max(open_, key=lambda k: (w[k] / (2 * given[k] + 1), -names.index(k)))
+        order.append(g)
+        given[g] += 1
+        left[g] -= 1
+    return order
+
+
 def priority_territories(communes: pd.DataFrame, points: pd.DataFrame, uncovered_km: float, min_fibre_share: float,
-                         objective: str, top_n: int, min_flow_coverage: float = 0.5) -> pd.DataFrame:
+                         objective: str, top_n: int, min_flow_coverage: float = 0.5,
+                         quota_by: str | None = "territory_class") -> pd.DataFrame:
     """Rank communes by their under-served demand, among those with fibre share ≥ ``min_fibre_share``.
 
-    ``communes`` needs insee_code, population, fibre_share (0–1) and, for the long_commuters objective,
-    long_commuters and flows_covered; ``points`` are :func:`coworking_geo.indicators.access.demand_points` (insee_code,
-    population, dist_km). ``uncovered_population``: inhabitants of the commune's cells (or the whole commune,
-    through its centroid) farther than ``uncovered_km`` from every place of its zone, or in a zone with no
-    place; demand = that population × the commune's demand per inhabitant (:func:`demand_column`); score =
-    demand × fibre share. Returns the ``top_n`` best with their rank; unknown fibre is left out.
+    ``communes`` needs insee_code, population, fibre_share (0–1), the ``quota_by`` column and, for the
+    long_commuters objective, long_commuters and flows_covered; ``points`` are
+    :func:`coworking_geo.indicators.access.demand_points` (insee_code, population, dist_km). ``uncovered_population``:
+    inhabitants of the commune's cells (or the whole commune, through its centroid) farther than
+    ``uncovered_km`` from every place of its zone, or in a zone with no place; demand = that population × the
+    commune's demand per inhabitant (:func:`demand_column`); score = demand × fibre share.
+
+    With ``quota_by`` (default the territory class), the ``top_n`` rows are shared between the groups in
+    proportion to each group's total score (Sainte-Laguë, :func:`highest_averages`), each group's rows taken
+    in its score order; rank = order of entry, so every head of the list is proportional too. Columns
+    ``group_share`` (the group's share of the total score) and ``group_rank`` say so. Without it, the plain
+    ``top_n`` by score. Unknown fibre is left out.
     """
     df = communes.copy()
     d, df["demand_source"], _ = demand_column(df, objective, min_flow_coverage)
@@ -123,7 +152,24 @@ def priority_territories(communes: pd.DataFrame, points: pd.DataFrame, uncovered
              int((under & fibre_ok).sum()), min_fibre_share, int((under & df["fibre_share"].isna()).sum()))
     df = df[under & fibre_ok].copy()
     df["score"] = df["demand"] * df["fibre_share"]
-    df = df.sort_values(["score", "insee_code"], ascending=[False, True], kind="mergesort").head(top_n)
+    df = df.sort_values(["score", "insee_code"], ascending=[False, True], kind="mergesort")
+    if quota_by is None:
+        df = df.head(top_n)
+    else:
+        if quota_by not in df.columns:
+            raise ConfigError(f"siting.priority_quota: no column '{quota_by}' in the commune table")
+        grp = df[quota_by].astype("string").fillna("inconnu")
+        df["group_rank"] = grp.groupby(grp).cumcount() + 1
+        weights = df["score"].groupby(grp).sum()
+        df["group_share"] = grp.map(weights / weights.sum()).astype(float)
+        order = highest_averages(weights, grp.value_counts(), top_n)
+        seat = pd.Series(order).groupby(pd.Series(order)).cumcount() + 1
+        keys = pd.MultiIndex.from_arrays([order, seat.to_numpy()])
+        idx = pd.Series(df.index, index=pd.MultiIndex.from_arrays([grp.to_numpy(), df["group_rank"].to_numpy()]))
+        df = df.loc[idx.loc[keys].to_numpy()]
+        share = {str(k): float(v) for k, v in (weights / weights.sum()).items()}
+        LOG.info("priority rows by %s (seats / share of the score): %s", quota_by,
+                 ", ".join(f"{g} {order.count(g)} / {100 * share[g]:.1f} %" for g in dict.fromkeys(order)))
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     return df.reset_index(drop=True)
 

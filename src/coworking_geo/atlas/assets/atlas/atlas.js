@@ -279,7 +279,10 @@
       if (ind.c.indexOf(-1) >= 0) h += '<div><i style="background:' + NA + '"></i>' + esc(ind.na || "Non disponible") + "</div>";
     }
     if (ind.note) h += '<div class="note">' + esc(ind.note) + "</div>";
-    h += '<h4 style="margin-top:6px">Lieux</h4><div><i style="background:#777;border-radius:50%"></i>Lieu (couleur du modèle)</div>';
+    h += '<h4 style="margin-top:6px">Lieux, par modèle</h4>';
+    (P.models.length ? P.models : ["Lieu"]).forEach(function (m, i) {  // the colours of the places on the map
+      h += '<div><i style="background:' + (P.colours[i] || "#777") + ';border-radius:50%"></i>' + esc(m) + "</div>";
+    });
     if ((D.sites || []).length) h += '<div><i style="background:#d7191c;transform:rotate(45deg) scale(.8)"></i>Lieu proposé</div>';
     document.getElementById("cg-legend").innerHTML =
       '<button class="cg-lt" type="button" aria-expanded="false">Légende</button><div class="cg-lb">' + h + "</div>";
