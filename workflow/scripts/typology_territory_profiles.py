@@ -1,6 +1,6 @@
 """Snakemake script: profiles of communes (or EPCI) on need, offer and income."""
 
-from coworking_geo.typology.clustering import cluster
+from coworking_geo.typology.clustering import cluster, one_group
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
 from coworking_geo.sources.catalogue import load_sources, provenance
@@ -21,11 +21,15 @@ with snakemake_script(smk) as log:
                           read_table(smk.input.spaces), p.fibre_vintage, income)
     feats = profile_features(table, p.unit)
     X = model_features(feats, p.min_feature_coverage)
-    res = cluster(X, p.method, p.k_min, p.k_max, seed=p.seed, n_bootstrap=p.bootstrap, k=p.k,
-                  sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points,
-                  stability_threshold=p.stability_threshold, threads=smk.threads)
+    if len(X) < 2 * p.k_min:  # e.g. Paris, one commune: no typology, one profile, said so
+        res = one_group(X, f"{len(X)} unité(s) seulement : trop peu pour une typologie (il en faut au moins "
+                           f"{2 * p.k_min}) ; un seul profil, sans choix du nombre de groupes")
+    else:
+        res = cluster(X, p.method, p.k_min, p.k_max, seed=p.seed, n_bootstrap=p.bootstrap, k=p.k,
+                      sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points,
+                      stability_threshold=p.stability_threshold, threads=smk.threads)
     prof = name_profiles(feats, res)
-    if res.unstable:
+    if res.k > 1 and res.unstable:
         prof["profile_name"] = prof["profile_name"] + " (typologie instable)"
     key = "epci_code" if p.unit == "epci" else "insee_code"
     out = feats.copy()
@@ -55,7 +59,7 @@ with snakemake_script(smk) as log:
     prof.insert(4, "k_reason", res.reason)
     prof["features"] = ";".join(X.columns)
     prof["stability_ari"] = res.stability_ari
-    prof["typology_unstable"] = res.unstable
+    prof["typology_unstable"] = res.k > 1 and res.unstable
     write_csv(prof, smk.output.summary, prov)
     for _, r in prof.iterrows():
         log.info("profile %d %-55s %6d units", r["profile_id"], r["profile_name"], r["n_units"])

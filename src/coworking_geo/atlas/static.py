@@ -149,7 +149,8 @@ def _draw(ax: Any, base: gpd.GeoDataFrame, flat: FlatRings, layer: ThemeLayer, d
     """Communes coloured by ``layer``, département borders and the points inside the frame (metric CRS)."""
     codes = base["insee_code"].astype(str).to_numpy()
     pos = pd.Index(layer.colours.index.astype(str)).get_indexer(codes)
-    found = np.asarray(layer.colours, dtype=object)[np.maximum(pos, 0)]
+    known = np.append(np.asarray(layer.colours, dtype=object), None)  # position -1 (not in the layer) → None
+    found = known[pos]
     colours = np.where((pos >= 0) & pd.notna(found), found, "#f3f3f3")
     paths, facecolours = colour_paths(flat, colours)  # not coloured by the theme: light grey
     ax.add_collection(PathCollection(paths, facecolors=facecolours, edgecolors="none", linewidths=0))

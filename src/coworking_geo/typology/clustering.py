@@ -333,6 +333,16 @@ def bootstrap_stability(X: np.ndarray, reference: np.ndarray, method: str, k: in
     return pd.DataFrame(rows, columns=["resample", "n_points", "ari", "min_jaccard"])
 
 
+def one_group(features: pd.DataFrame, reason: str) -> ClusteringResult:
+    """A single group holding every unit, for a territory with too few units for a typology (nothing is chosen)."""
+    zscores = scale_features(features.sort_index(kind="mergesort"))
+    return ClusteringResult(
+        labels=pd.Series(0, index=features.index), k=1, method="none",
+        scores=pd.DataFrame(columns=["method", "k", "chosen"]), reason=reason,
+        stability=pd.DataFrame(columns=["ari"]), centers=pd.DataFrame([zscores.mean()], index=[0]),
+        seed=0, scaled=zscores)
+
+
 def cluster(features: pd.DataFrame, method: str = "kmeans", k_min: int = 2, k_max: int = 8, *,
             seed: int = 0, n_bootstrap: int = 20, k: int | None = None, sample_size: int | None = 5000,
             bootstrap_max_points: int | None = 5000, min_cluster_size: int = 10,
