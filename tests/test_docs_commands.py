@@ -134,7 +134,7 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _run_command(command: str, cwd: Path, mirror: Path | None) -> None:
+def _run_command(command: str, cwd: Path, request: pytest.FixtureRequest) -> None:
     """Run one documented command as the rules of this module say; fail with its output."""
     env, words = _split_env(command)
     kind = _classify(words)
@@ -161,21 +161,11 @@ def _run_command(command: str, cwd: Path, mirror: Path | None) -> None:
         assert res.returncode == 0, f"{command!r} failed: {res.stdout[-2000:]}"
         return
     args, dry = _snakemake_plan(words)
-    if dry:
-        if mirror is None:
-            pytest.skip(f"{command!r} needs the real-data mirror for its dry run")
-        env["COWORKING_GEO_MIRROR"] = str(mirror)
+    if dry:  # the `mirror` fixture skips with its reason when the real-data mirror is absent
+        env["COWORKING_GEO_MIRROR"] = str(request.getfixturevalue("mirror"))
     res = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=_env(env), capture_output=True,
                          text=True, timeout=1800)
     assert res.returncode == 0, f"{command!r} (run as {shlex.join(args)}) failed:\n{(res.stdout + res.stderr)[-3000:]}"
-
-
-def _mirror_or_none() -> Path | None:
-    env = os.environ.get("COWORKING_GEO_MIRROR")
-    for candidate in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data", Path("/work/shared/data")]:
-        if (candidate / "MIRROR.json").is_file() or candidate.is_dir() and any(candidate.glob("*/MANIFEST.json")):
-            return candidate
-    return None
 
 
 def test_the_docs_hold_commands_of_every_kind() -> None:
@@ -200,11 +190,11 @@ def test_every_snakemake_command_puts_its_targets_outside_config() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(("where", "commands"), doc_commands() + message_commands(),
                          ids=[w for w, _ in doc_commands() + message_commands()])
-def test_documented_commands_run_as_written(where: str, commands: list[str], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_documented_commands_run_as_written(where: str, commands: list[str], tmp_path_factory: pytest.TempPathFactory,
+                                            request: pytest.FixtureRequest) -> None:
     """Each block runs in order in one workflow copy shared by the module (the demo is built once)."""
     cwd = tmp_path_factory.getbasetemp() / "docs_workflow"
     if not (cwd / "Snakefile").exists():
         _workflow_copy(cwd)
-    mirror = _mirror_or_none()
     for command in commands:
-        _run_command(command, cwd, mirror)
+        _run_command(command, cwd, request)

@@ -378,6 +378,7 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
     if len(cell_pop):
         cell_d = nearest_in_zone(sp_xyz, sp_zone, cell_xyz, cell_zone)
         cell_s = score_at(cell_xyz, cell_zone)
+        assert cells is not None and dist_raster is not None  # populated cells come from the grid
         dist_raster[cells.rows, cells.cols] = cell_d.astype("float32")
         inside = cell_commune >= 0
         k, wp, d, s = cell_commune[inside], cell_pop[inside], cell_d[inside], cell_s[inside]

@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coworking_geo import classify
@@ -126,7 +127,7 @@ def _conditions(where: Where) -> tuple[tuple[str, str], ...]:
         return ()
     if isinstance(where[0], str):
         return ((str(where[0]), str(where[1])),)
-    return tuple((str(k), str(v)) for k, v in where)  # type: ignore[misc]
+    return tuple((str(k), str(v)) for k, v in where)
 
 
 def _select(df: pd.DataFrame, conds: tuple[tuple[str, str], ...]) -> pd.DataFrame | None:
@@ -247,7 +248,7 @@ def where_answer(t: dict[str, pd.DataFrame], register: str, links: dict[str, str
         regs = r[r["reg_code"].astype(str) != "total"]
         regs = regs[pd.to_numeric(regs["spaces_per_100k"], errors="coerce").notna()]
         if len(regs) > 1:
-            top = regs.loc[pd.to_numeric(regs["spaces_per_100k"]).idxmax()]
+            top = _row_of_max(regs, "spaces_per_100k")
             f = read_fig(r, REGION, "spaces_per_100k", ("reg_code", str(top["reg_code"])), kind="dec")
             if f:
                 a.sentences.append(sentence("La région la mieux dotée est {} ({} lieux pour 100 000 habitants).",
@@ -319,11 +320,16 @@ def lack_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     return a
 
 
+def _row_of_max(df: pd.DataFrame, col: str) -> pd.Series:
+    """The first row where ``col`` (read as numbers, non-numbers skipped) is largest."""
+    return df.iloc[int(np.nanargmax(pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)))]
+
+
 def _top_model(m: pd.DataFrame, classes: list[str]) -> pd.Series | None:
     sel = m[m["dominant_territory_class"].astype(str).isin(classes)]
     if sel.empty:
         return None
-    return sel.loc[pd.to_numeric(sel["n_spaces"], errors="coerce").idxmax()]
+    return _row_of_max(sel, "n_spaces")
 
 
 def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
@@ -338,7 +344,7 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
             sel = fit[fit["territory_class"].astype(str).isin(classes)]
             if count_col is None or sel.empty:
                 continue
-            best = sel.loc[pd.to_numeric(sel[count_col], errors="coerce").idxmax()]
+            best = _row_of_max(sel, count_col)
             cls, name = str(best["territory_class"]), str(best["model_name"])
             f = read_fig(fit, FIT, count_col, (("territory_class", cls), ("model_name", name)))
             if f:
@@ -361,15 +367,15 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
                                             "« {} »).", label, name, f, TERRITORY_CLASS_FR.get(cls, cls)))
     elif m is not None and {"model_name", "n_spaces", "dominant_territory_class"} <= set(m.columns):
         for label, classes in groups:
-            best = _top_model(m, classes)
-            if best is None:
+            top_model = _top_model(m, classes)
+            if top_model is None:
                 continue
-            f = read_fig(m, MODELS, "n_spaces", ("model_name", str(best["model_name"])))
-            cw = read_fig(m, MODELS, "share_coworking", ("model_name", str(best["model_name"])), kind="pct")
+            f = read_fig(m, MODELS, "n_spaces", ("model_name", str(top_model["model_name"])))
+            cw = read_fig(m, MODELS, "share_coworking", ("model_name", str(top_model["model_name"])), kind="pct")
             if f:
                 tail = sentence(", dont {} à dominante coworking", cw) if cw else ""
                 a.sentences.append(sentence("Pour {}, le modèle le plus courant est « {} » ({} lieux",
-                                            label, str(best["model_name"]), f) + tail + ").")
+                                            label, str(top_model["model_name"]), f) + tail + ").")
 
     n = read_fig(m, MODELS, "model_name", agg="count")
     if n:

@@ -10,6 +10,8 @@ coordinates rounded to a fixed number of decimals (4 decimals ≈ 11 m).
 
 from __future__ import annotations
 
+from typing import cast
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -53,12 +55,12 @@ def simplify_coverage(
     if tolerance_m > 0:
         for epsg, idx in groups.groupby(groups).groups.items():
             pos = out.index.get_indexer(idx)
-            part = gpd.GeoSeries(geoms[pos], crs=4326).to_crs(int(epsg))
+            part = gpd.GeoSeries(geoms[pos], crs=4326).to_crs(int(cast(int, epsg)))
             orig = np.asarray(part.values, dtype=object)
             simple = shapely.coverage_simplify(orig, tolerance_m)
             bad = shapely.is_empty(simple) | shapely.is_missing(simple)
             simple[bad] = orig[bad]
-            geoms[pos] = np.asarray(gpd.GeoSeries(simple, crs=int(epsg)).to_crs(4326).values, dtype=object)
+            geoms[pos] = np.asarray(gpd.GeoSeries(simple, crs=int(cast(int, epsg))).to_crs(4326).values, dtype=object)
     geoms = round_coordinates(geoms, precision)
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
     n_after = int(shapely.get_num_coordinates(geoms).sum())
