@@ -74,7 +74,8 @@ def message_commands() -> list[tuple[str, list[str]]]:
     for path in MESSAGE_FILES:
         if path.name == Path(__file__).name:
             continue
-        for match in pattern.findall(path.read_text(encoding="utf-8")):
+        text = re.sub(r"\"\s*\n\s*f?\"", "", path.read_text(encoding="utf-8"))  # join implicitly concatenated literals
+        for match in pattern.findall(text):
             words = match.strip().rstrip(".:;,").split()
             while re.fullmatch(r"[a-z]+", words[-1]):  # the sentence goes on after the command ("... first")
                 words.pop()
