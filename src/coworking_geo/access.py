@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
+import shapely
 from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.windows import Window, from_bounds
@@ -254,7 +255,7 @@ def _spaces(spaces: gpd.GeoDataFrame, corsica_own_zone: bool,
             supply_col: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Places as (ECEF km, zone, supply weight); supply is 1 per place unless ``supply_col`` names a column."""
     sp = spaces.to_crs(4326)
-    sp = sp[~sp.geometry.is_empty & sp.geometry.notna()]
+    sp = sp[~sp.geometry.is_empty & ~shapely.is_missing(sp.geometry.array)]
     x, y = sp.geometry.x.to_numpy(), sp.geometry.y.to_numpy()
     if supply_col:
         if supply_col not in sp.columns:

@@ -21,7 +21,6 @@ exactly with pulp/CBC when the problem is small enough; the gap is reported.
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -220,10 +219,10 @@ def exact_mclp(A: sparse.csr_matrix, w: np.ndarray, n_sites: int, time_limit_s: 
         js = A.indices[A.indptr[i]:A.indptr[i + 1]]
         prob += z[i] <= pulp.lpSum(y[j] for j in js)
     prob += pulp.lpSum(y) == min(n_sites, A.shape[0])
-    with warnings.catch_warnings():  # PULP_CBC_CMD (the bundled CBC) is deprecated in favour of COIN_CMD
-        warnings.simplefilter("ignore", DeprecationWarning)
-        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, threads=1, options=["randomSeed 42"])
-        prob.solve(solver)
+    solver = pulp.COIN_CMD(msg=False, timeLimit=time_limit_s, threads=1, options=["randomSeed 42"])
+    if not solver.available():
+        raise RuntimeError("the CBC solver is not installed: pip install 'pulp[cbc]' (package cbcbox)")
+    prob.solve(solver)
     status = pulp.LpStatus[prob.status]
     sol_optimal = prob.sol_status == pulp.LpSolutionOptimal
     chosen = [j for j in range(A.shape[0]) if (y[j].value() or 0) > 0.5]
