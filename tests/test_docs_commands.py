@@ -13,6 +13,7 @@ The ```bash blocks are extracted and each command is classified:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shlex
@@ -22,6 +23,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -162,6 +164,12 @@ def _run_command(command: str, cwd: Path, request: pytest.FixtureRequest) -> Non
         assert res.returncode == 0, f"{command!r} failed: {res.stdout[-2000:]}"
         return
     args, dry = _snakemake_plan(words)
+    if "--profile" in args:  # a cluster profile needs its executor plugin, which the README says to install
+        profile = yaml.safe_load((cwd / args[args.index("--profile") + 1] / "config.yaml").read_text(encoding="utf-8"))
+        executor = str(profile.get("executor", "local"))
+        plugin = f"snakemake_executor_plugin_{executor.replace('-', '_')}"
+        if executor not in ("local", "dryrun", "touch") and importlib.util.find_spec(plugin) is None:
+            pytest.skip(f"{command!r} needs the executor plugin {plugin.replace('_', '-')} (not installed)")
     if dry:  # the `mirror` fixture skips with its reason when the real-data mirror is absent
         env["COWORKING_GEO_MIRROR"] = str(request.getfixturevalue("mirror"))
     res = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=_env(env), capture_output=True,
