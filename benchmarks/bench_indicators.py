@@ -10,6 +10,7 @@ issue's target: under 90 s for France on the project machine.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -64,4 +65,6 @@ def main(territory: str = "france") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("territory", nargs="?", default="france", help="territory built under data/processed/")
+    sys.exit(main(parser.parse_args().territory))

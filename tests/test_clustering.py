@@ -159,3 +159,19 @@ def test_bad_inputs_raise() -> None:
         cluster(df)
     with pytest.raises(ConfigError, match="not one of"):
         cluster(df.reset_index(drop=True), "spectral")
+
+
+def test_bootstrap_redraws_resamples_too_small_for_k_without_sklearn_warning() -> None:
+    """Four units, k=3: a resample with two distinct points cannot hold three clusters (sklearn's
+    ConvergenceWarning in a real run); it is drawn again, so every fit sees at least k distinct points."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from coworking_geo.typology.clustering import bootstrap_stability
+
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [5.0, 5.0], [5.0, 6.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        boot = bootstrap_stability(X, np.array([0, 0, 1, 2]), "kmeans", 3, 20, 0)
+    assert len(boot) == 20 and boot["ari"].notna().all()

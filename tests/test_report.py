@@ -137,8 +137,8 @@ def test_france_report_equals_processed_tables() -> None:
     report = REPO / "results" / "france" / "report.html"
     proc = REPO / "data" / "processed" / "france"
     if not report.exists():
-        pytest.skip("results/france/report.html not built: snakemake --cores 2 --config territory=france "
-                    "results/france/report.html")
+        pytest.skip("results/france/report.html not built: snakemake --cores 2 results/france/report.html "
+                    "--config territory=france")
     p = parse(report.read_text(encoding="utf-8"))
     communes = pd.read_parquet(proc / "communes.parquet", columns=["insee_code", "population"])
     spaces = pd.read_parquet(proc / "spaces.parquet", columns=["space_id", "insee_code"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
@@ -27,7 +28,7 @@ def haversine_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def to_ecef_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def to_ecef_km(lon: npt.ArrayLike, lat: npt.ArrayLike) -> np.ndarray:
     """Unit-sphere Earth-centred coordinates scaled to km, shape (n, 3); chord distances between
     them convert to great-circle distances with :func:`chord_to_arc_km`."""
     lon_r, lat_r = np.radians(np.asarray(lon, dtype="float64")), np.radians(np.asarray(lat, dtype="float64"))

@@ -212,7 +212,7 @@ def provenance_short(prov: dict[str, Any]) -> str:
 
 def _fmt_cell(x: Any) -> str:
     if isinstance(x, float | np.floating):
-        return themes.fr_number(x, 0 if abs(x) >= 100 else 2)
+        return themes.fr_number(float(x), 0 if abs(float(x)) >= 100 else 2)
     return str(x)
 
 
@@ -249,7 +249,7 @@ def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_
     title = title_for(f"{layer.title} — {territory_label}", territory)
     prov = map_provenance(layer, source_ids, sources, territory)
     bounds = view_bounds(inp.communes)
-    m = maps.new_map(bounds, tiles)  # type: ignore[arg-type]
+    m = maps.new_map(bounds, tiles)
     legend: list[tuple[str, list[LegendItem], str]] = [(layer.legend_title, layer.legend, layer.note)]
     n_points = 0
     n_point_sections = 0

@@ -18,14 +18,14 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from jinja2 import Template
@@ -114,7 +114,7 @@ def new_map(bounds: tuple[float, float, float, float], tiles: str) -> folium.Map
         folium.TileLayer(tiles, name="Fond de carte", control=True).add_to(m)
     minx, miny, maxx, maxy = bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    m.get_root().header.add_child(Element(f"<style>{CSS}</style>"), name="cg_css")
+    cast(Figure, m.get_root()).header.add_child(Element(f"<style>{CSS}</style>"), name="cg_css")
     return m
 
 
@@ -362,9 +362,9 @@ FIT_TITLE_JS = """(function () {
 
 def add_title(m: folium.Map, title: str) -> None:
     """Add the map title, top left; it wraps and keeps clear of the layer control (resized in the page)."""
-    m.get_root().html.add_child(Element(f'<div class="cg-title"><span>{html.escape(title)}</span></div>'),
+    cast(Figure, m.get_root()).html.add_child(Element(f'<div class="cg-title"><span>{html.escape(title)}</span></div>'),
                                 name="cg_title")
-    m.get_root().html.add_child(Element(f"<script>{FIT_TITLE_JS}</script>"), name="cg_fit_title")
+    cast(Figure, m.get_root()).html.add_child(Element(f"<script>{FIT_TITLE_JS}</script>"), name="cg_fit_title")
 
 
 def add_provenance(m: folium.Map, line: str, short: str | None = None) -> None:
@@ -384,7 +384,7 @@ def add_layer_control(m: folium.Map) -> None:
 
 def render_map(m: folium.Map, title: str) -> str:
     """The map as one self-contained HTML page (assets inlined, no external script)."""
-    m.get_root().title = title
+    cast(Figure, m.get_root()).title = title
     page = m.get_root().render()
     page = page.replace("<head>", '<head>\n<meta charset="utf-8">', 1) if "charset" not in page[:500] else page
     page = inline_assets(page)

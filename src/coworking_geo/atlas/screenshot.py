@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 CHROMIUM = os.environ.get("COWORKING_GEO_CHROMIUM", "/usr/bin/chromium")
@@ -61,6 +62,15 @@ class PageCheck:
     screenshot: Path | None = None
 
 
+def _record_errors(page: Any, errors: list[str], failed_requests: bool = True) -> None:
+    """Append the page's console errors, uncaught exceptions and (optionally) failed requests to ``errors``."""
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    if failed_requests:
+        page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}")
+                if not req.url.startswith("data:") else None)
+
+
 def chromium_available() -> bool:
     """True when the system Chromium and the Playwright package are present."""
     try:
@@ -97,10 +107,7 @@ def check_pages(pages: Iterable[str | os.PathLike[str]], shots_dir: str | os.Pat
                 ctx = browser.new_context(viewport={"width": width, "height": height})
                 page = ctx.new_page()
                 errors: list[str] = []
-                page.on("console", lambda msg, e=errors: e.append(msg.text) if msg.type == "error" else None)
-                page.on("pageerror", lambda exc, e=errors: e.append(f"uncaught: {exc}"))
-                page.on("requestfailed", lambda req, e=errors: e.append(f"request failed: {req.url}")
-                        if not req.url.startswith("data:") else None)
+                _record_errors(page, errors)
                 t0 = time.perf_counter()
                 page.goto(path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
                 page.wait_for_function("() => document.querySelector('.leaflet-overlay-pane canvas, "
@@ -141,8 +148,7 @@ def screenshot_pages(pages: dict[str, str | os.PathLike[str]], shots_dir: str | 
                     ctx = browser.new_context(viewport={"width": w, "height": 900})
                     page = ctx.new_page()
                     errors: list[str] = []
-                    page.on("console", lambda msg, e=errors: e.append(msg.text) if msg.type == "error" else None)
-                    page.on("pageerror", lambda exc, e=errors: e.append(f"uncaught: {exc}"))
+                    _record_errors(page, errors, failed_requests=False)
                     t0 = time.perf_counter()
                     page.goto(path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
                     is_map = page.evaluate("() => typeof window.CG_GEOM !== 'undefined'")

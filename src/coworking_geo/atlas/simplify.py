@@ -10,6 +10,8 @@ coordinates rounded to a fixed number of decimals (4 decimals ≈ 11 m).
 
 from __future__ import annotations
 
+from typing import cast
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -67,15 +69,16 @@ def simplify_coverage_metric(
     groups = (out[group_col].astype(str).map(metric_crs_for) if group_col in out
               else pd.Series(METRO_METRIC_CRS, index=out.index))
     n_before = int(shapely.get_num_coordinates(geoms).sum())
-    for epsg, idx in groups.groupby(groups).groups.items():
+    for epsg_key, idx in groups.groupby(groups).groups.items():
+        epsg = int(cast(int, epsg_key))
         pos = out.index.get_indexer(idx)
-        part = gpd.GeoSeries(geoms[pos], crs=4326).to_crs(int(epsg))
+        part = gpd.GeoSeries(geoms[pos], crs=4326).to_crs(epsg)
         orig = np.asarray(part.values, dtype=object)
         if tolerance_m > 0:
             simple = shapely.coverage_simplify(orig, tolerance_m)
             bad = shapely.is_empty(simple) | shapely.is_missing(simple)
             simple[bad] = orig[bad]
-            geoms[pos] = np.asarray(gpd.GeoSeries(simple, crs=int(epsg)).to_crs(4326).values, dtype=object)
+            geoms[pos] = gpd.GeoSeries(simple, crs=epsg).to_crs(4326).to_numpy()
             metric[pos] = simple
         else:
             metric[pos] = orig

@@ -149,7 +149,8 @@ def _draw(ax: Any, base: gpd.GeoDataFrame, flat: FlatRings, layer: ThemeLayer, d
     """Communes coloured by ``layer``, département borders and the points inside the frame (metric CRS)."""
     codes = base["insee_code"].astype(str).to_numpy()
     pos = pd.Index(layer.colours.index.astype(str)).get_indexer(codes)
-    known = np.append(np.asarray(layer.colours, dtype=object), None)  # position -1 (not in the layer) → None
+    # position -1 (a commune the layer does not colour) reads the trailing None
+    known = np.concatenate([np.asarray(layer.colours, dtype=object), np.array([None], dtype=object)])
     found = known[pos]
     colours = np.where((pos >= 0) & pd.notna(found), found, "#f3f3f3")
     paths, facecolours = colour_paths(flat, colours)  # not coloured by the theme: light grey

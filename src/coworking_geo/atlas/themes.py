@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-from coworking_geo.territories import classify
+from coworking_geo.territories import classify as classification
 from coworking_geo.indicators.access import SCORE_COL
 from coworking_geo.labels import TERRITORY_CLASS_FR
 from coworking_geo.spaces.titles import places_title
@@ -32,7 +34,7 @@ CLASS_COLOURS = {"metropole": "#7b3294", "ville_moyenne": "#c2a5cf", "petite_vil
                  "rural_autonome_tres_peu_dense": "#1b7837", "rural_influence_inconnue": "#80cdc1", "unknown": MISSING_COLOUR}
 #: territory class → (French label, colour), in the classification's order
 TERRITORY_CLASSES: dict[str, tuple[str, str]] = {
-    c: (TERRITORY_CLASS_FR[c], CLASS_COLOURS[c]) for c in classify.TERRITORY_CLASSES}
+    c: (TERRITORY_CLASS_FR[c], CLASS_COLOURS[c]) for c in classification.TERRITORY_CLASSES}
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,8 @@ def palette(name: str, n: int) -> list[str]:
 
 def qualitative(n: int) -> list[str]:
     """``n`` distinct colours (tab10, then tab20)."""
-    base = [to_hex(c) for c in colormaps["tab10"].colors]
-    extra = [to_hex(c) for c in colormaps["tab20"].colors[1::2]]
+    base = [to_hex(colormaps["tab10"](i)) for i in range(10)]
+    extra = [to_hex(colormaps["tab20"](i)) for i in range(1, 20, 2)]
     cols = base + extra
     return [cols[i % len(cols)] for i in range(n)]
 
@@ -129,7 +131,7 @@ def categorical(values: pd.Series, spec: dict[str, tuple[str, str]]) -> tuple[pd
     return colours, labels, legend
 
 
-def _fmt(values: pd.Series, fn) -> pd.Series:  # type: ignore[no-untyped-def]
+def _fmt(values: pd.Series, fn: Callable[[Any], str | None]) -> pd.Series:
     return values.map(lambda x: fn(x) or MISSING_LABEL).astype(object)
 
 

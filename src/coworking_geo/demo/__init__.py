@@ -76,7 +76,7 @@ def write_demo_sources(out_root: str | os.PathLike[str], seed: int, n_communes: 
     admin_files.write_appartenance(terr, root / "insee_appartenance_geo")
     admin_files.write_programmes(terr, root, _rng(seed, 2))
     n_cget = None if n_spaces is None else int(round(n_spaces * 5 / 7))
-    n_census = None if n_spaces is None else int(n_spaces) - n_cget
+    n_census = None if n_spaces is None or n_cget is None else int(n_spaces) - n_cget
     cget, truth = spaces_files.build_spaces(terr, _rng(seed, 3), n_cget)
     spaces_files.write_cget(cget, root / "cget_tierslieux_2019" / "CGET_TiersLieux_2019.csv")
     census = spaces_files.build_census(terr, cget, truth, _rng(seed, 4), n_census)

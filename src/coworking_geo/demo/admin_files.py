@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -165,7 +166,7 @@ def _zoning_rows(communes: pd.DataFrame, former: pd.DataFrame, cog: int) -> pd.D
             base = c.loc[f["parent"]].copy()
             base["code"] = f["old_code"].to_numpy()
             base["libgeo"] = f["name"].to_numpy()
-            c = pd.concat([c.drop(index=f["parent"].unique()), base.set_index("code", drop=False)]).sort_index()
+            c = pd.concat([c.drop(index=list(f["parent"].unique())), base.set_index("code", drop=False)]).sort_index()
     return c
 
 
@@ -201,18 +202,18 @@ def write_appartenance(terr: DemoTerritory, folder: Path) -> None:
     com_names = c["name"].to_dict()
     for cog, tab in ((2024, c), (2023, t23)):
         top = tab.sort_values("pop2021").groupby(["dep", "arr_num"]).agg(name=("name", "last"), n=("name", "size"))
-        arr_names = {f"{d}{a}": (r["name"], r["n"]) for (d, a), r in top.iterrows()}
-        epci_names = tab.groupby("epci")["epci_name"].first()
-        ze_names = tab.groupby("ze")["ze_name"].first()
-        blocks = {
-            "AAV2020": [(k, aav.at[k, "name"], n) for k, n in tab.groupby("aav").size().items()],
+        arr_names = {f"{d}{a}": (name, n) for (d, a), name, n in zip(top.index, top["name"], top["n"], strict=True)}
+        epci_names = tab.groupby("epci")["epci_name"].first().to_dict()
+        ze_names = tab.groupby("ze")["ze_name"].first().to_dict()
+        blocks: dict[str, list[tuple[Any, Any, Any]]] = {
+            "AAV2020": [(k, aav.at[k, "name"], n) for k, n in tab.groupby("aav").size().to_dict().items()],
             "ARR": [(k, v[0], v[1]) for k, v in sorted(arr_names.items())],
-            "BV2022": [(k, com_names[k], n) for k, n in tab.groupby("bv").size().items()],
-            "DEP": [(k, terr.dep_names[k], n) for k, n in tab.groupby("dep").size().items()],
-            "EPCI": [(k, epci_names[k], n) for k, n in tab.groupby("epci").size().items()],
-            "REG": [(k, terr.reg_names[k], n) for k, n in tab.groupby("reg").size().items()],
-            "UU2020": [(k, uu.at[k, "name"], n) for k, n in tab.groupby("uu").size().items()],
-            "ZE2020": [(k, ze_names[k], n) for k, n in tab.groupby("ze").size().items()],
+            "BV2022": [(k, com_names[k], n) for k, n in tab.groupby("bv").size().to_dict().items()],
+            "DEP": [(k, terr.dep_names[str(k)], n) for k, n in tab.groupby("dep").size().to_dict().items()],
+            "EPCI": [(k, epci_names[k], n) for k, n in tab.groupby("epci").size().to_dict().items()],
+            "REG": [(k, terr.reg_names[str(k)], n) for k, n in tab.groupby("reg").size().to_dict().items()],
+            "UU2020": [(k, uu.at[k, "name"], n) for k, n in tab.groupby("uu").size().to_dict().items()],
+            "ZE2020": [(k, ze_names[k], n) for k, n in tab.groupby("ze").size().to_dict().items()],
         }
         for niv, items in blocks.items():
             rows += [[niv, k, name, int(n), cog] for k, name, n in items]

@@ -81,7 +81,7 @@ def _cog2018_rows(terr: DemoTerritory, fib: pd.DataFrame) -> pd.DataFrame:
         for col in ["dep", "reg", "epci", "kind", "dens", "rip", "over_100"]:
             sub[col] = p[col]
         parts.append(sub.set_index("code", drop=False))
-    return pd.concat([rows.drop(index=f["parent"].unique()), *parts])
+    return pd.concat([rows.drop(index=list(f["parent"].unique())), *parts])
 
 
 def write_arcep_2018(terr: DemoTerritory, fib: pd.DataFrame, folder: Path) -> None:

@@ -148,8 +148,8 @@ def _assign_kinds(rng: np.random.Generator, seeds: Seeds, df: pd.DataFrame) -> N
     df["cn_year"] = 0
     df["cn_n"] = 0
     for (year, n), i in zip(COMMUNES_NOUVELLES, sorted(cn), strict=False):
-        df.iloc[i, df.columns.get_loc("cn_year")] = year
-        df.iloc[i, df.columns.get_loc("cn_n")] = n
+        df.iloc[i, list(df.columns).index("cn_year")] = year
+        df.iloc[i, list(df.columns).index("cn_n")] = n
 
 
 def _populations(rng: np.random.Generator, df: pd.DataFrame) -> np.ndarray:
@@ -218,7 +218,7 @@ def _codes(rng: np.random.Generator, df: pd.DataFrame,
         for i in order:
             codes[i] = f"{dep}{numbers[pos]:03d}"
             pos += 1
-            m = int(df["cn_n"].iat[i]) - 1
+            m = int(df["cn_n"].to_numpy()[i]) - 1
             if m > 0:
                 extra[i] = [f"{dep}{v:03d}" for v in numbers[pos:pos + m]]
                 pos += m
@@ -388,6 +388,7 @@ def _zonings(rng: np.random.Generator, gdf: gpd.GeoDataFrame, big: bool = False)
             if j >= 900:
                 continue
             code = aav_pool[j]
+            assert kd is not None  # built above when big
             near = np.sort(np.asarray(kd.query_ball_point(xy[i], 12 * KM), dtype=np.int64))
             d = np.full(len(xy), np.inf)
             d[near] = np.hypot(*(xy[near] - xy[i]).T)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -187,11 +188,12 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator,
     pick = list(rng.choice(main, size=14, replace=False))
     swapped, lam, comma, empty, zero, prec9 = pick[:2], pick[2:3], pick[3:4], pick[4:7], pick[7:10], pick[10:14]
     for i in swapped:
-        df.loc[i, ["LAT", "LONG"]] = [df.at[i, "LONG"], df.at[i, "LAT"]]
+        lat, lon = str(df.at[i, "LAT"]), str(df.at[i, "LONG"])
+        df.loc[i, "LAT"], df.loc[i, "LONG"] = lon, lat
     for i in lam:
-        df.loc[i, ["LAT", "LONG"]] = [fmt_float(xy[i, 1], 2), fmt_float(xy[i, 0], 2)]
+        df.loc[i, "LAT"], df.loc[i, "LONG"] = fmt_float(xy[i, 1], 2), fmt_float(xy[i, 0], 2)
     for i in comma:
-        df.loc[i, ["LAT", "LONG"]] = [df.at[i, "LAT"].replace(".", ","), df.at[i, "LONG"].replace(".", ",")]
+        df.loc[i, "LAT"], df.loc[i, "LONG"] = str(df["LAT"].at[i]).replace(".", ","), str(df["LONG"].at[i]).replace(".", ",")
     for i in empty:
         df.loc[i, ["LAT", "LONG", "GEOCOD", "PRECISION"]] = ["", "", "", ""]
     for i in zero:
@@ -199,7 +201,7 @@ def build_spaces(terr: DemoTerritory, rng: np.random.Generator,
     df.loc[zero[0], "CP"] = "0"
     for i in prec9:
         df.loc[i, "PRECISION"] = "9"
-    df.loc[pick[11], "POPCOM"] = df.at[pick[11], "POPCOM"] + ",4187"
+    df.loc[pick[11], "POPCOM"] = str(df["POPCOM"].at[pick[11]]) + ",4187"
     df.loc[pick[12], ["CONTACT", "MAIL"]] = ["Contact Démo", FAKE_EMAIL]
     truth.swapped = [int(i) + 1 for i in swapped]
     truth.lambert93 = [int(i) + 1 for i in lam]
@@ -293,9 +295,9 @@ def build_census(terr: DemoTerritory, cget: pd.DataFrame, truth: SpacesTruth,
             d, a = rng.uniform(30, 120), rng.uniform(0, 2 * np.pi)
             x, y = xy_all[i, 0] + d * np.cos(a), xy_all[i, 1] + d * np.sin(a)
             p = pos_all[i]
-            name = _variant(rng, cget.at[i, "NOM_TL"])
+            name = _variant(rng, str(cget["NOM_TL"].at[i]))
             fam = families[1] if cget.at[i, "TYPO"] == TYPO_FABLAB else families[0]
-            truth.census_twins.append((f"FTL{j + 1:05d}", int(cget.at[i, "ID"])))
+            truth.census_twins.append((f"FTL{j + 1:05d}", int(cast(int, cget.at[i, "ID"]))))
         else:
             p = new_pos[j - len(twins)]
             x, y = new_xy[j - len(twins)]
@@ -365,7 +367,7 @@ def write_laureates(terr: DemoTerritory, cget: pd.DataFrame, out_root: Path, rng
             name = names[cm]
             props = {"id_geo": cm, "lib_geo": name, "id_territoire": "; ".join(i for i, _ in items),
                      "liste_geo": f"{name} ({cm})", "lib_territoire": "; ".join(lab for _, lab in items)}
-            pt = (ll.at[cm, "lon"], ll.at[cm, "lat"])
+            pt: tuple[float, float] | None = (cast(float, ll.at[cm, "lon"]), cast(float, ll.at[cm, "lat"]))
             if empty_geom and kinds[cm] == "rural":
                 pt, empty_geom = None, False  # one feature without geometry, as in the ANCT file
             feats.append((props, pt))

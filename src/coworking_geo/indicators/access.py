@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
+import shapely
 from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.windows import Window, from_bounds
@@ -254,7 +255,7 @@ def _spaces(spaces: gpd.GeoDataFrame, corsica_own_zone: bool,
             supply_col: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Places as (ECEF km, zone, supply weight); supply is 1 per place unless ``supply_col`` names a column."""
     sp = spaces.to_crs(4326)
-    sp = sp[~sp.geometry.is_empty & sp.geometry.notna()]
+    sp = sp[~sp.geometry.is_empty & ~shapely.is_missing(sp.geometry.array)]
     x, y = sp.geometry.x.to_numpy(), sp.geometry.y.to_numpy()
     if supply_col:
         if supply_col not in sp.columns:
@@ -401,6 +402,7 @@ def compute_access(communes: gpd.GeoDataFrame, spaces: gpd.GeoDataFrame, grid_pa
     if len(cell_pop):
         cell_d = nearest_in_zone(sp_xyz, sp_zone, cell_xyz, cell_zone, threads)
         cell_s = scores_from_pairs(dem_pairs, R, len(cell_pop))
+        assert cells is not None and dist_raster is not None  # populated cells come from the grid
         dist_raster[cells.rows, cells.cols] = cell_d.astype("float32")
         inside = cell_commune >= 0
         k, wp, d, s = cell_commune[inside], cell_pop[inside], cell_d[inside], cell_s[inside]

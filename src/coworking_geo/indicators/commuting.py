@@ -85,7 +85,7 @@ def read_base_flux(path: str | os.PathLike[str], source: str = "insee_mobpro_nat
     if missing or not flux:
         raise InputFileError(p, f"not a MOBPRO base flux table: missing {missing or 'NBFLUX_C{YY}_ACTOCC15P'}; "
                                 f"columns found: {list(df.columns)[:10]}")
-    yy = BASE_FLUX_RE.match(flux[0]).group(1)
+    yy = BASE_FLUX_RE.sub(r"\1", flux[0])
     pairs, out = _restrict(source, _pairs(df["CODGEO"], df["DCLT"], df[flux[0]], p), p)
     note = ""
     if len(pairs) and pairs["flow"].min() >= 100:
@@ -107,7 +107,7 @@ def read_fd_records(path: str | os.PathLike[str], source: str = "insee_mobpro_or
     p = Path(path)
     df, _ = read_csv_text(p, ["COMMUNE", "DCLT", "IPONDI"])
     pairs = _pairs(df["COMMUNE"], df["DCLT"], df["IPONDI"], p)
-    pairs = pairs.groupby(["res_code", "work_code"], as_index=False, dropna=False)["flow"].sum()
+    pairs = pairs.groupby(["res_code", "work_code"], as_index=False, dropna=False).agg(flow=("flow", "sum"))
     pairs, out = _restrict(source, pairs, p)
     return Flows(source, "MOBPRO fichier détail (Orne)", pairs, SOURCE_COVERAGE.get(source), "", out)
 
@@ -171,7 +171,7 @@ def commune_commuting(flows: Flows, crosswalk: pd.DataFrame, places: pd.DataFram
     if unlocated.any():
         log.info("%s: %.0f persons work in %d place(s) outside the national commune list (abroad or unknown): no distance",
                  flows.source, p.loc[unlocated, "flow"].sum(), int(unlocated.sum()))
-    p = p.fillna({"work": "_unlocated"}).groupby(["res", "work"], as_index=False)["flow"].sum()
+    p = p.fillna({"work": "_unlocated"}).groupby(["res", "work"], as_index=False).agg(flow=("flow", "sum"))
     p["work"] = p["work"].replace("_unlocated", pd.NA)
     lon_r, lat_r = places["lon"].reindex(p["res"]).to_numpy(), places["lat"].reindex(p["res"]).to_numpy()
     lon_w, lat_w = places["lon"].reindex(p["work"].fillna("")).to_numpy(), places["lat"].reindex(p["work"].fillna("")).to_numpy()

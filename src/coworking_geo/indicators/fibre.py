@@ -59,7 +59,7 @@ def read_arcep_export(communes_csv: str | os.PathLike[str], ftth_csv: str | os.P
     """
     com, _ = read_csv_text(communes_csv, ["Code commune", "Logements", "Établissements"], skiprows=EXPORT_TITLE_LINES)
     ft, _ = read_csv_text(ftth_csv, ["Code commune", "Champ"], skiprows=EXPORT_TITLE_LINES)
-    quarters = {c: quarter_label(c) for c in ft.columns if quarter_label(c)}
+    quarters = {c: q for c in ft.columns if (q := quarter_label(c))}
     if not quarters:
         raise InputFileError(ftth_csv, f"no quarter column ('T1 2018' …) among {list(ft.columns)}")
     last_col = max(quarters, key=lambda c: quarters[c])
@@ -105,7 +105,7 @@ def read_arcep_workbook(path: str | os.PathLike[str], sheet: str = "Communes") -
     body = raw.iloc[header_row + 1:].reset_index(drop=True)
     body.columns = header
     code_col = next(c for c in header if c.lower() in ("code commune", "insee_com"))
-    quarters = {c: quarter_label(c) for c in header if quarter_label(c)}
+    quarters = {c: q for c in header if (q := quarter_label(c))}
     if not quarters:
         raise InputFileError(p, f"sheet '{sheet}': no quarter column ('T1 2018' …) in the header {header}")
     prem_cols = [c for c in header if "locaux" in c.lower() and c not in quarters]

@@ -440,7 +440,7 @@ def render_report(title: str, territory: str, figures: list[Figure], mission: li
     sites_summary = tables.get("proposed_sites_summary.csv")
     for s in sections:  # the sites' run in one French sentence (number of sites, population reached, demand used)
         if s["id"] == "sites" and sites_summary is not None and "text" in sites_summary and len(sites_summary):
-            s["guide"] += " " + str(sites_summary["text"].iloc[0])
+            s["guide"] = f"{s['guide']} {sites_summary['text'].iloc[0]}"
     demo = territory == "demo"
     return tpl.render(title=title_for(title, territory), territory=territory, figures=figures, mission=mission,
                       fmt=format_value, sections=sections, sources=sources, demo=demo, atlas_link=atlas_link,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -124,7 +124,7 @@ def class_shares(communes: pd.DataFrame, key: str | None) -> pd.DataFrame:
     (rows; ``None``: one row ``total``)."""
     c = pd.DataFrame(communes.drop(columns="geometry", errors="ignore"))
     grp = c.assign(_all="total").groupby(key or "_all")
-    pop = grp.apply(lambda g: g.groupby("territory_class")["population"].sum(), include_groups=False)
+    pop = grp.apply(lambda g: g.groupby("territory_class")["population"].sum())
     if isinstance(pop, pd.Series):
         pop = pop.unstack(fill_value=0)
     pop = pop.reindex(columns=[k for k in [*classify.TERRITORY_CLASSES, "unknown"] if k in pop.columns]).fillna(0)
@@ -236,6 +236,11 @@ def _table(head: list[str], rows: list[list[str]], num: set[int], attrs: str = "
     return f'<div class="tw"><table{attrs}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
+def _num(row: pd.Series, key: str) -> float:
+    """``row[key]`` as a float (pandas-stubs types a row's cell as any scalar)."""
+    return float(cast(float, row[key]))
+
+
 def _types_fr(t: Any) -> str:
     return ", ".join(TYPE_LABELS_FR.get(x.strip(), x.strip()) for x in str(t or "").split(";") if x.strip())
 
@@ -248,7 +253,8 @@ def portrait_page(code: str, d: PortraitData, comp: dict[str, pd.DataFrame], sha
     label = dep_label(code, name)
     reg = str(deps["reg_code"].get(code, ""))
     reg_name = str(d.regions.set_index("reg_code")["reg_name"].get(reg, reg))
-    dep_row, reg_row, fr_row = comp["dep_code"].loc[code], comp["reg_code"].loc[reg], comp["dep_code"].loc["total"]
+    dep_row, reg_row, fr_row = (cast(pd.Series, comp["dep_code"].loc[code]), cast(pd.Series, comp["reg_code"].loc[reg]),
+                               cast(pd.Series, comp["dep_code"].loc["total"]))
     fr_label = territory_label
     # a territory of one département holds neither its whole région nor France: no comparison columns then
     alone = len(comp["dep_code"]) == 2
@@ -267,15 +273,15 @@ def portrait_page(code: str, d: PortraitData, comp: dict[str, pd.DataFrame], sha
     series = [(s[1], s[4]) for s in scopes]
     shares_of = {"dep": shares["dep"], "reg": shares["reg"], "fr": shares["fr"]}
     chart1 = bar_chart("Population par classe de territoire (part)",
-                       [(TERRITORY_CLASS_FR.get(k, k), [float(shares_of[sc].loc[i, k]) if i in shares_of[sc].index
+                       [(TERRITORY_CLASS_FR.get(k, k), [float(cast(float, shares_of[sc].at[i, k])) if i in shares_of[sc].index
                                                         else 0.0 for sc, _, _, i, _ in scopes])
                         for k in shares["fr"].columns], series, fr_percent, vmax=1.0)
     chart2 = bar_chart("Part de la population à moins de 10 km d\u2019un lieu ; part des locaux raccordables",
-                       [("Lieu à < 10 km", [float(r["population_share_within_10km"]) for _, _, r, _, _ in scopes]),
-                        ("Fibre (FttH)", [float(r["fibre_share"]) for _, _, r, _, _ in scopes])],
+                       [("Lieu à < 10 km", [_num(r, "population_share_within_10km") for _, _, r, _, _ in scopes]),
+                        ("Fibre (FttH)", [_num(r, "fibre_share") for _, _, r, _, _ in scopes])],
                        series, fr_percent, vmax=1.0)
     chart3 = bar_chart("Lieux pour 100 000 habitants",
-                       [("Lieux", [float(r["spaces_per_100k"]) for _, _, r, _, _ in scopes])],
+                       [("Lieux", [_num(r, "spaces_per_100k") for _, _, r, _, _ in scopes])],
                        series, lambda v: fr_number(v, 2))
 
     c = pd.DataFrame(d.communes.drop(columns="geometry", errors="ignore"))
@@ -305,9 +311,9 @@ def portrait_page(code: str, d: PortraitData, comp: dict[str, pd.DataFrame], sha
     cls_counts = com["territory_class"].astype(str).value_counts()
     cls_text = " · ".join(f"{TERRITORY_CLASS_FR.get(k, k)} : {fr_number(int(cls_counts[k]))}"
                          for k in [*classify.TERRITORY_CLASSES, "unknown"] if k in cls_counts)
-    flows = dep_row["communes_with_flows"]
+    flows = _num(dep_row, "communes_with_flows")
     commute = (f"Flux domicile-travail connus pour {fr_number(int(flows))} communes sur "
-               f"{fr_number(int(dep_row['communes']))} : {_int(dep_row['long_commuters'])} actifs font plus de "
+               f"{fr_number(int(_num(dep_row, 'communes')))} : {_int(dep_row['long_commuters'])} actifs font plus de "
                f"{fr_number(d.long_commute_km)} km pour aller travailler." if flows > 0 else
                "Les flux domicile-travail de ce département ne figurent pas dans les données lues : les navettes "
                "n\u2019y sont pas connues.")

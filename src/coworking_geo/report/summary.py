@@ -46,7 +46,7 @@ def diagnosis_by(communes: pd.DataFrame, spaces: pd.DataFrame, indicators: pd.Da
             "long_commuters": g.loc[g["covered"], "long_commuters"].sum(), "communes_with_flows": int(g["covered"].sum()),
         })
 
-    out = c.groupby(key, dropna=False).apply(_agg, include_groups=False)
+    out = c.groupby(key, dropna=False).apply(_agg)
     out.loc["total"] = _agg(c)
     out["spaces_per_100k"] = (1e5 * out["spaces"] / out["population"].where(out["population"] > 0)).round(2)
     out[share_col] = (out["within"] / out["grid_pop"].where(out["grid_pop"] > 0)).round(4)

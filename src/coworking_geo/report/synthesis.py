@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coworking_geo.territories import classify
@@ -126,7 +127,7 @@ def _conditions(where: Where) -> tuple[tuple[str, str], ...]:
         return ()
     if isinstance(where[0], str):
         return ((str(where[0]), str(where[1])),)
-    return tuple((str(k), str(v)) for k, v in where)  # type: ignore[misc]
+    return tuple((str(k), str(v)) for k, v in where)
 
 
 def _select(df: pd.DataFrame, conds: tuple[tuple[str, str], ...]) -> pd.DataFrame | None:
@@ -250,7 +251,7 @@ def where_answer(t: dict[str, pd.DataFrame], register: str, links: dict[str, str
         regs = r[r["reg_code"].astype(str) != "total"]
         regs = regs[pd.to_numeric(regs["spaces_per_100k"], errors="coerce").notna()]
         if len(regs) > 1:
-            top = regs.loc[pd.to_numeric(regs["spaces_per_100k"]).idxmax()]
+            top = _row_of_max(regs, "spaces_per_100k")
             f = read_fig(r, REGION, "spaces_per_100k", ("reg_code", str(top["reg_code"])), kind="dec")
             if f:
                 a.sentences.append(sentence("La région la mieux dotée est {} ({} lieux pour 100 000 habitants).",
@@ -298,14 +299,14 @@ def lack_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
         n = read_fig(p, PRIORITY, "rank", agg="count")
         first = p.sort_values("rank").iloc[0]
         pop = read_fig(p, PRIORITY, "population", ("rank", str(first["rank"])))
-        far = read_fig(p, PRIORITY, "uncovered_population", ("rank", str(first["rank"])))
-        if n and pop and far:
+        beyond = read_fig(p, PRIORITY, "uncovered_population", ("rank", str(first["rank"])))
+        if n and pop and beyond:
             dep = f" ({first['dep_code']})" if "dep_code" in p.columns and pd.notna(first["dep_code"]) else ""
             shared = (", réparties entre classes de territoire au prorata de leurs habitants loin d\u2019un lieu"
                       if "group_rank" in p.columns else "")
             a.sentences.append(sentence("{} communes sont classées prioritaires (habitants à plus de 10 km d\u2019un "
                                         "lieu, commune fibrée" + shared + ") ; en tête, {} : {} habitants, dont {} à "
-                                        "plus de 10 km du lieu le plus proche.", n, f"{first['name']}{dep}", pop, far))
+                                        "plus de 10 km du lieu le plus proche.", n, f"{first['name']}{dep}", pop, beyond))
     a.limits.append("Distances à vol d\u2019oiseau (grand cercle), pas en temps de trajet routier ; la population "
                     "vient de la grille carroyée de 1 km (2021).")
     if d is not None:
@@ -324,11 +325,16 @@ def lack_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     return a
 
 
+def _row_of_max(df: pd.DataFrame, col: str) -> pd.Series:
+    """The first row where ``col`` (read as numbers, non-numbers skipped) is largest."""
+    return df.iloc[int(np.nanargmax(pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)))]
+
+
 def _top_model(m: pd.DataFrame, classes: list[str]) -> pd.Series | None:
     sel = m[m["dominant_territory_class"].astype(str).isin(classes)]
     if sel.empty:
         return None
-    return sel.loc[pd.to_numeric(sel["n_spaces"], errors="coerce").idxmax()]
+    return _row_of_max(sel, "n_spaces")
 
 
 def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
@@ -343,7 +349,7 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
                       & (pd.to_numeric(fit["n_places"], errors="coerce") >= MIN_PLACES_FOR_LIFT)]
             if sel.empty:
                 continue
-            best = sel.loc[pd.to_numeric(sel["lift"], errors="coerce").idxmax()]
+            best = _row_of_max(sel, "lift")
             cls, name = str(best["territory_class"]), str(best["model_name"])
             where = (("territory_class", cls), ("model_name", name))
             lift, f = read_fig(fit, FIT, "lift", where, kind="dec"), read_fig(fit, FIT, "n_places", where)
@@ -368,15 +374,15 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
                                             "« {} »).", label, name, f, TERRITORY_CLASS_FR.get(cls, cls)))
     elif m is not None and {"model_name", "n_spaces", "dominant_territory_class"} <= set(m.columns):
         for label, classes in groups:
-            best = _top_model(m, classes)
-            if best is None:
+            top_model = _top_model(m, classes)
+            if top_model is None:
                 continue
-            f = read_fig(m, MODELS, "n_spaces", ("model_name", str(best["model_name"])))
-            cw = read_fig(m, MODELS, "share_coworking", ("model_name", str(best["model_name"])), kind="pct")
+            f = read_fig(m, MODELS, "n_spaces", ("model_name", str(top_model["model_name"])))
+            cw = read_fig(m, MODELS, "share_coworking", ("model_name", str(top_model["model_name"])), kind="pct")
             if f:
                 tail = sentence(", dont {} à dominante coworking", cw) if cw else ""
                 a.sentences.append(sentence("Pour {}, le modèle le plus courant est « {} » ({} lieux",
-                                            label, str(best["model_name"]), f) + tail + ").")
+                                            label, str(top_model["model_name"]), f) + tail + ").")
 
     n = read_fig(m, MODELS, "model_name", agg="count")
     if n:

@@ -100,7 +100,7 @@ def read_source_csv(path: str | os.PathLike[str], required: Sequence[str]) -> tu
                             for c in text_cols}, index=df.index)
     n_bad = int(garbled.any(axis=1).sum()) if text_cols else 0
     if n_bad > max(MOJIBAKE_MAX_ROWS, MOJIBAKE_MAX_SHARE * len(df)):
-        col = garbled.sum().idxmax()
+        col = str(garbled.sum().idxmax())
         example = df.loc[garbled[col], col].iloc[0]
         raise InputFileError(path, f"garbled text in {n_bad} of {len(df)} rows (e.g. column '{col}': {example!r}): "
                                    f"the file was decoded as {info['encoding']} but its text is mis-encoded "
@@ -235,11 +235,11 @@ def read_generic_csv(files: Sequence[str | os.PathLike[str]], source: str, vinta
     def col(field: str) -> pd.Series | None:
         return df[columns[field]] if field in columns else None
 
-    types = map_types(col("types")) if "types" in columns else pd.Series("", index=df.index, dtype="string")
+    types = map_types(df[columns["types"]]) if "types" in columns else pd.Series("", index=df.index, dtype="string")
     if types_default:
         default = map_types(pd.Series(types_default, index=df.index))
         types = types.mask(types.eq(""), default)
-    score = rescale_score(col("precision"))[0] if "precision" in columns else None
+    score = rescale_score(df[columns["precision"]])[0] if "precision" in columns else None
     sid = col("source_id") if "source_id" in columns else pd.Series(range(1, len(df) + 1), index=df.index).astype("string")
     out = _standard(df, source, vintage, source_id=sid, name=col("name"), types=types, address=col("address"),
                     postcode=col("postcode"), declared_insee=col("insee"), lat_raw=col("lat"), lon_raw=col("lon"),

@@ -372,7 +372,7 @@ def counts_by(communes: pd.DataFrame, key: str, order: list[str] | None = None,
         g.insert(1, labels.name or "name", g[key].map(labels))
     g["communes_share"] = (g["communes"] / g["communes"].sum()).round(4)
     g["population_share"] = (g["population"] / max(int(g["population"].sum()), 1)).round(4)
-    total = {c: "" for c in g.columns}
+    total: dict[str, str | int | float] = {str(c): "" for c in g.columns}
     total.update({key: "total", "communes": int(g["communes"].sum()), "population": int(g["population"].sum()),
                   "communes_share": 1.0, "population_share": 1.0})
     return pd.concat([g, pd.DataFrame([total])], ignore_index=True)

@@ -97,4 +97,4 @@ def gather(parts: list[pd.DataFrame], communes: pd.DataFrame, key: str = "insee_
     missing = ~codes.isin(out[key].astype("string"))
     if missing.any():
         raise ValueError(f"{int(missing.sum())} commune(s) missing from the région partitions: {codes[missing].head(5).tolist()}")
-    return out.set_index(out[key].astype("string")).loc[codes.to_numpy()].reset_index(drop=True)
+    return out.set_index(out[key].astype("string")).loc[pd.Index(codes)].reset_index(drop=True)

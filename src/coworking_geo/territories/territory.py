@@ -31,8 +31,8 @@ class Territory:
         if self.kind == "metropole":
             return ~dep_code.astype(str).str.startswith("97")
         if self.kind == "reg":
-            return reg_code.astype(str).eq(self.code)
-        return dep_code.astype(str).eq(self.code)
+            return reg_code.astype(str).eq(str(self.code))
+        return dep_code.astype(str).eq(str(self.code))
 
 
 def parse_territory(spec: str) -> Territory:

@@ -311,14 +311,20 @@ def bootstrap_stability(X: np.ndarray, reference: np.ndarray, method: str, k: in
     centroid (gower: nearest medoid; HDBSCAN: the resample's own labels on the
     drawn rows) and compares with ``reference``: ``ari`` (adjusted Rand index,
     1 = identical partition, ~0 = chance) and ``min_jaccard`` (the worst-recovered
-    reference cluster's Jaccard index, as in Hennig's clusterboot).
+    reference cluster's Jaccard index, as in Hennig's clusterboot). A resample
+    with fewer than k distinct points is drawn again (k clusters cannot be refitted on it).
     """
     rng = np.random.default_rng(seed)
     n = len(X)
     m = min(n, max_points) if max_points else n
     rows = []
+    n_distinct = len(np.unique(X, axis=0))
     for b in range(n_boot):
         idx = rng.choice(n, size=m, replace=True)
+        for _ in range(100):  # a resample needs k distinct points to be refitted with k clusters: draw again
+            if n_distinct < k or len(np.unique(X[idx], axis=0)) >= k:
+                break
+            idx = rng.choice(n, size=m, replace=True)
         if method == "gower":
             _, med = _fit_medoids(X[idx], k, seed + b + 1, init="random")
             ref, pred = reference, np.argmin(cdist(X, X[idx][med], "cityblock"), axis=1)

@@ -21,6 +21,7 @@ Categorical groups keep their ``max_levels`` most frequent values; the rest is "
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -86,7 +87,8 @@ def economic_features(census: pd.DataFrame, census_year: int = 2023, max_levels:
         col = _first(df, names)
         if col is None:
             continue
-        v = df[col].astype("string").str.strip().replace("", pd.NA).fillna("unknown")
+        v = df[col].astype("string").str.strip()
+        v = v.mask(v.eq("")).fillna("unknown")
         top = v.value_counts().sort_index(kind="mergesort").sort_values(ascending=False, kind="mergesort")
         keep = list(top.index[:max_levels])
         v = v.where(v.isin(keep), "other")
@@ -98,10 +100,10 @@ def economic_features(census: pd.DataFrame, census_year: int = 2023, max_levels:
         lists = df[fam].astype("string").fillna("").str.split(r"[,;|]")
         items = lists.apply(lambda xs: sorted({x.strip() for x in xs if x and x.strip()}))
         counts = pd.Series([x for xs in items for x in xs]).value_counts()
-        top = sorted(counts.index[:max_levels * 2])
-        for t in top:
+        top_acts = sorted(counts.index[:max_levels * 2])
+        for t in top_acts:
             out[f"activity={t}"] = items.apply(lambda xs, t=t: float(t in xs))
-        found.append({"group": "activities", "columns": fam, "n_features": len(top)})
+        found.append({"group": "activities", "columns": fam, "n_features": len(top_acts)})
     flags = [c for c in df.columns if FLAG_RE.match(str(c))]
     for c in flags:
         s = df[c].astype("string").str.strip().str.lower()
@@ -119,8 +121,8 @@ def economic_features(census: pd.DataFrame, census_year: int = 2023, max_levels:
         found.append({"group": "jobs", "columns": jobs, "n_features": 1})
     rev = [c for c in df.columns if REVENUE_RE.match(str(c))]
     for c in rev:
-        v = parse_decimal(df[c])
-        out[f"revenue={c}"] = (v / 100.0 if v.max(skipna=True) > 1.0 else v).to_numpy()
+        rv = parse_decimal(df[c])
+        out[f"revenue={c}"] = (rv / 100.0 if rv.max(skipna=True) > 1.0 else rv).to_numpy()
     if rev:
         found.append({"group": "revenue_mix", "columns": ";".join(rev), "n_features": len(rev)})
     if out.shape[1] == 0:
@@ -156,13 +158,13 @@ def name_economic_models(features: pd.DataFrame, result: ClusteringResult) -> pd
     """
     lab = result.labels.reindex(features.index)
     rows = []
-    for lid, g in features.groupby(lab.to_numpy(), sort=True):
+    for lid, g in features.groupby(lab, sort=True):
         legal = g[[c for c in g.columns if c.startswith("legal_form=")]].mean()
-        lf = legal.idxmax().split("=", 1)[1] if len(legal) and legal.max() >= 0.5 else "statuts variés"
+        lf = str(legal.idxmax()).split("=", 1)[1] if len(legal) and legal.max() >= 0.5 else "statuts variés"
         acts = g[[c for c in g.columns if c.startswith(("activity=", "flag="))]].mean()
-        act = acts.sort_index().idxmax().split("=", 1)[1] if len(acts) and acts.max() > 0 else "Tiers-lieu"
+        act = str(acts.sort_index().idxmax()).split("=", 1)[1] if len(acts) and acts.max() > 0 else "Tiers-lieu"
         name = f"{act} ({lf})"
-        center = result.centers.loc[lid] if lid in result.centers.index else pd.Series(dtype=float)
+        center = cast(pd.Series, result.centers.loc[lid]) if lid in result.centers.index else pd.Series(dtype=float)
         if center.get("log_jobs", 0.0) > 0.5:
             name = name[:-1] + ", avec salariés)"
         row = {"model_id": int(lid) + 1, "model_name": name if lid >= 0 else "Lieux atypiques (non classés)",

@@ -392,8 +392,8 @@ def dedupe_names(prof: pd.DataFrame, result: ClusteringResult, id_col: str, name
         if not dup.any():
             break
         for i in prof.index[dup]:
-            mid = int(prof.at[i, id_col])
-            found = _distinctive(result.centers.loc[mid - 1], used[mid], labels)
+            mid = int(cast(int, prof.at[i, id_col]))
+            found = _distinctive(cast(pd.Series, result.centers.loc[mid - 1]), used[mid], labels)
             if found is None:
                 continue
             used[mid].add(found[0])
@@ -429,7 +429,7 @@ def model_fit_by_class(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
     for mid in tab.index:
         m_n = int(tab.loc[mid].sum())
         for c in classes:
-            obs = int(tab.at[mid, c])
+            obs = int(cast(int, tab.at[mid, c]))
             c_n = int(tab[c].sum())
             expected = m_n * c_n / n
             _, fp = fisher_exact([[obs, m_n - obs], [c_n - obs, n - m_n - c_n + obs]])

@@ -22,7 +22,7 @@ connectivity graph of the centroids (scikit-learn).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -197,8 +197,8 @@ def name_profiles(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame
     lab = result.labels.reindex(feats.index)
     unit_word = UNIT_WORDS["epci" if feats.index.name == "epci_code" else "commune"]
     rows = []
-    for lid, g in feats.groupby(lab.to_numpy(), sort=True):
-        center = result.centers.loc[lid] if lid in result.centers.index else pd.Series(dtype=float)
+    for lid, g in feats.groupby(lab, sort=True):
+        center = cast(pd.Series, result.centers.loc[lid]) if lid in result.centers.index else pd.Series(dtype=float)
         strong = center[center.abs() >= NAME_THRESHOLD_Z].abs().sort_values(ascending=False, kind="mergesort")
         terms = [PROFILE_LABELS[c][int(center[c] > 0)] for c in strong.index[:3] if c in PROFILE_LABELS]
         row = {"profile_id": int(lid) + 1, "profile_name": f"{unit_word} {', '.join(terms) or AVERAGE_TERM}",
