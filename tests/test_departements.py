@@ -11,14 +11,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from coworking_geo.typology.clustering import cluster
 from coworking_geo.io import read_table
 from coworking_geo.typology.space_models import fit_models, model_features, space_features, with_employed
-from coworking_geo.typology.territory_profiles import commune_table, profile_features, read_filosofi
+from coworking_geo.typology.territory_profiles import commune_table, fit_profiles, profile_features, read_filosofi
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 FILOSOFI = Path("insee_filosofi_2019") / "cc_filosofi_2019_COM.CSV"
-N_BOOTSTRAP = 4  # fewer resamples than the workflow (20): the test is about every département running to the end
+N_BOOTSTRAP = 2  # fewer resamples than the workflow (20): the test is about every département running to the end
 
 
 def _tables(repo_root: Path, mirror: Path) -> dict:
@@ -52,9 +51,10 @@ def _run_departement(t: dict, d: str, spaces: pd.DataFrame) -> dict:
     table = commune_table(com, ind, pd.DataFrame(ctx.drop(columns="geometry", errors="ignore")),
                           typo["fibre_vintage"], t["income"])
     X = model_features(profile_features(table, typo["territory_unit"]), typo["min_feature_coverage"])
-    res = cluster(X, typo["territory_method"], typo["k_min"], typo["k_max"], seed=typo["seed"],
-                  n_bootstrap=N_BOOTSTRAP, k=typo["territory_k"], sample_size=typo["silhouette_sample"],
-                  bootstrap_max_points=typo["bootstrap_max_points"], stability_threshold=typo["stability_threshold"])
+    res = fit_profiles(X, typo["k_min"], method=typo["territory_method"], k_max=typo["k_max"], seed=typo["seed"],
+                       n_bootstrap=N_BOOTSTRAP, k=typo["territory_k"], sample_size=typo["silhouette_sample"],
+                       bootstrap_max_points=typo["bootstrap_max_points"],
+                       stability_threshold=typo["stability_threshold"])
     assert res.labels.notna().all() and len(res.labels) == len(com), d
     return {"dep": d, "places": len(sp), "national": small, "k_profiles": res.k}
 
@@ -75,7 +75,9 @@ def test_typology_runs_for_every_departement(repo_root: Path, mirror: Path) -> N
     # the départements the diagnosis is for: with few places, all on the national models (35 on the mirror)
     assert out.loc[out["places"] < typo["min_places"], "national"].all() and out["national"].sum() >= 19
     assert out.loc[out["dep"].isin(["2A", "974", "52"]), "places"].le(10).all()
-    assert np.isin(out["k_profiles"], range(typo["k_min"], typo["k_max"] + 1)).all()
+    # Paris is one commune: one profile, said so; every other département has a chosen k
+    assert out.set_index("dep").loc["75", "k_profiles"] == 1
+    assert np.isin(out.loc[out["dep"] != "75", "k_profiles"], range(typo["k_min"], typo["k_max"] + 1)).all()
 
 
 def test_typology_runs_for_a_departement_without_places(repo_root: Path, mirror: Path) -> None:

@@ -1,12 +1,12 @@
 """Snakemake script: profiles of communes (or EPCI) on need, offer and income."""
 
-from coworking_geo.typology.clustering import cluster, one_group
 from coworking_geo.io import read_table, write_csv, write_parquet
 from coworking_geo.log import snakemake_script
 from coworking_geo.sources.catalogue import load_sources, provenance
 from coworking_geo.typology.space_models import model_features
 from coworking_geo.typology.territory_profiles import (
     commune_table,
+    fit_profiles,
     name_profiles,
     profile_features,
     read_filosofi,
@@ -21,13 +21,9 @@ with snakemake_script(smk) as log:
                           read_table(smk.input.spaces), p.fibre_vintage, income)
     feats = profile_features(table, p.unit)
     X = model_features(feats, p.min_feature_coverage)
-    if len(X) < 2 * p.k_min:  # e.g. Paris, one commune: no typology, one profile, said so
-        res = one_group(X, f"{len(X)} unité(s) seulement : trop peu pour une typologie (il en faut au moins "
-                           f"{2 * p.k_min}) ; un seul profil, sans choix du nombre de groupes")
-    else:
-        res = cluster(X, p.method, p.k_min, p.k_max, seed=p.seed, n_bootstrap=p.bootstrap, k=p.k,
-                      sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points,
-                      stability_threshold=p.stability_threshold, threads=smk.threads)
+    res = fit_profiles(X, p.k_min, method=p.method, k_max=p.k_max, seed=p.seed, n_bootstrap=p.bootstrap, k=p.k,
+                       sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points,
+                       stability_threshold=p.stability_threshold, threads=smk.threads)
     prof = name_profiles(feats, res)
     if res.k > 1 and res.unstable:
         prof["profile_name"] = prof["profile_name"] + " (typologie instable)"

@@ -22,7 +22,7 @@ connectivity graph of the centroids (scikit-learn).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -182,6 +182,17 @@ def spatial_labels(features_scaled: pd.DataFrame, points: pd.DataFrame, k: int, 
     X = features_scaled.to_numpy()
     lab = AgglomerativeClustering(n_clusters=k, linkage="ward", connectivity=conn).fit_predict(X)
     return pd.Series(canonical_labels(lab, X), index=features_scaled.index, name="label")
+
+
+def fit_profiles(features: pd.DataFrame, k_min: int, **cluster_kwargs: Any) -> ClusteringResult:
+    """Profiles of the territory's units: :func:`~coworking_geo.typology.clustering.cluster`, or one profile
+    holding every unit when there are fewer than ``2 × k_min`` (e.g. Paris, one commune), said in its reason."""
+    from coworking_geo.typology.clustering import cluster, one_group
+
+    if len(features) < 2 * k_min:
+        return one_group(features, f"{len(features)} unité(s) seulement : trop peu pour une typologie (il en faut "
+                                   f"au moins {2 * k_min}) ; un seul profil, sans choix du nombre de groupes")
+    return cluster(features, k_min=k_min, **cluster_kwargs)
 
 
 def name_profiles(feats: pd.DataFrame, result: ClusteringResult) -> pd.DataFrame:
