@@ -73,7 +73,7 @@ def write_demo_sources(out_root: str | os.PathLike[str], seed: int, n_communes: 
     admin_files.write_etalab(terr, root / "etalab_decoupage_administratif" / "communes_4.1.0_cog2024.json.gz")
     admin_files.write_grille(terr, root / "insee_grille_densite" / "grille_densite_7_niveaux_2024.csv",
                              _rng(seed, 1))
-    admin_files.write_appartenance(terr, root / "insee_appartenance_geo")
+    admin_files.write_demo_appartenance(terr, root / "insee_appartenance_geo")
     admin_files.write_programmes(terr, root, _rng(seed, 2))
     n_cget = None if n_spaces is None else int(round(n_spaces * 5 / 7))
     n_census = None if n_spaces is None or n_cget is None else int(n_spaces) - n_cget
@@ -81,7 +81,7 @@ def write_demo_sources(out_root: str | os.PathLike[str], seed: int, n_communes: 
     spaces_files.write_cget(cget, root / "cget_tierslieux_2019" / "CGET_TiersLieux_2019.csv")
     census = spaces_files.build_census(terr, cget, truth, _rng(seed, 4), n_census)
     spaces_files.write_census(census, root / "france_tierslieux_2026" / "bdftl-2026-01-fiche-identite.csv")
-    spaces_files.write_laureates(terr, cget, root, _rng(seed, 5))
+    spaces_files.write_demo_laureates(terr, cget, root, _rng(seed, 5))
     fib = fibre_files.fibre_table(terr, _rng(seed, 6))
     fibre_files.write_arcep_2018(terr, fib, root / "arcep_ftth_2018t1")
     fibre_files.write_arcep_latest(terr, fib, root / "arcep_ftth_latest" / "arcep_ftth_pct_communes_latest.csv")

@@ -170,7 +170,7 @@ def _zoning_rows(communes: pd.DataFrame, former: pd.DataFrame, cog: int) -> pd.D
     return c
 
 
-def write_appartenance(terr: DemoTerritory, folder: Path) -> None:
+def write_demo_appartenance(terr: DemoTerritory, folder: Path) -> None:
     """INSEE table d'appartenance (COG 2023), AAV/UU by commune (COG 2024) and the zone labels."""
     aav = terr.aavs.set_index("code")
     uu = terr.uus.set_index("code")
@@ -276,5 +276,5 @@ def write_programmes(terr: DemoTerritory, out_root: Path, rng: np.random.Generat
     write_bytes(out_root / "anct_villages_avenir" / "va_geom.geojson", geojson_text("va_geom", feats).encode("utf-8"))
 
 
-__all__ = ["write_ign", "write_etalab", "write_grille", "write_appartenance", "write_programmes", "lonlat",
+__all__ = ["write_ign", "write_etalab", "write_grille", "write_demo_appartenance", "write_programmes", "lonlat",
            "CENTRAL_NAME"]

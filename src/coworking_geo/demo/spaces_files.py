@@ -329,7 +329,7 @@ def write_census(df: pd.DataFrame, path: Path) -> None:
     write_bytes(path, b"\xef\xbb\xbf" + text.encode("utf-8"))
 
 
-def write_laureates(terr: DemoTerritory, cget: pd.DataFrame, out_root: Path, rng: np.random.Generator) -> None:
+def write_demo_laureates(terr: DemoTerritory, cget: pd.DataFrame, out_root: Path, rng: np.random.Generator) -> None:
     """Fabriques de territoire (~12) and Manufactures de proximité (~5) as commune-centroid points."""
     c = terr.communes
     ll = lonlat(terr)
