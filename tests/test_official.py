@@ -45,6 +45,21 @@ from coworking_geo.spaces.programmes import read_laureates
 AE_ROOT = "ADMIN-EXPRESS-COG-CARTO_3-2__SHP_LAMB93_FXX_2024-02-22/ADMIN-EXPRESS-COG-CARTO/1_DONNEES_LIVRAISON_2024-02-00156"
 
 
+
+def _reply(handler: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
+    """Answer with ``body`` (200), or 404 when it is empty."""
+    handler.send_response(200 if body else 404)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """A 127.0.0.1 server on a free port, serving in a thread; the server and its base URL."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
 def _square(x: float, y: float, size: float) -> shapely.Polygon:
     return shapely.box(x, y, x + size, y + size)
 
@@ -353,14 +368,9 @@ def test_build_mirror_from_official_urls_then_run_offline(tmp_path: Path) -> Non
                      "last_modified": "2024-09-01"}]}).encode()
             else:
                 body = bodies.get(self.path, b"")
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            _reply(self, body)
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd, base = _serve(Handler)
     try:
         common = {"publisher": "ANCT", "vintage": "2024", "licence": "Licence Ouverte 2.0", "page": base, "theme": "x"}
         sources = {
@@ -559,14 +569,9 @@ def test_online_run_of_orne_matches_the_mirror_run(mirror: Path, repo_root: Path
                      "url": f"{base}/{name}"}, {"title": "notice", "format": "pdf", "url": f"{base}/x.pdf"}]}).encode()
             else:
                 body = files.get(self.path.lstrip("/"), b"")
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            _reply(self, body)
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd, base = _serve(Handler)
     try:
         wf = tmp_path / "wf"
         wf.mkdir()
