@@ -25,7 +25,8 @@ def _tables(repo_root: Path, mirror: Path) -> dict:
     if not (proc / "spaces_context.parquet").exists():
         pytest.skip("data/processed/france not built: run snakemake --config territory=france")
     t = {n: read_table(proc / f"{n}.parquet") for n in ("communes", "indicators", "spaces", "spaces_context")}
-    t["income"] = read_filosofi(mirror / FILOSOFI, read_table(proc / "commune_crosswalk.parquet"))
+    crosswalk = Path(repo_root) / "data" / "processed" / "national" / "commune_crosswalk.parquet"
+    t["income"] = read_filosofi(mirror / FILOSOFI, read_table(crosswalk))
     t["typo"] = yaml.safe_load((Path(repo_root) / "config" / "config.yaml").read_text())["typology"]
     return t
 

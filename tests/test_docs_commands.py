@@ -116,6 +116,8 @@ def _snakemake_plan(words: list[str]) -> tuple[list[str], bool]:
     args = words[1:]
     config = [a for a in args if "=" in a and not a.startswith("-")]
     territories = [a.split("=", 1)[1] for a in config if a.startswith("territory=")]
+    # targets name their territory too: results/dep-61/report.html
+    territories += [a.split("/")[1] for a in args if a.startswith(("results/", "data/processed/")) and a.count("/") > 1]
     real = any(REAL_TERRITORY.match(t) for t in territories)
     networked = "mirror" in args or "--profile" in args
     if real or networked:
