@@ -191,8 +191,8 @@ def bar_chart(title: str, rows: list[tuple[str, list[float]]], series: list[tupl
               vmax: float | None = None, width: int = 420) -> str:
     """Horizontal grouped bars (SVG): one group per row label, one bar per series (label, colour)."""
     bar, gap = 11, 9
-    # room for the longest label (about 6 px a character at the chart's font size), never cut
-    lab_w = max(120, 10 + 6 * max((len(label) for label, _ in rows), default=0))
+    # room for the longest label (about 7 px a character at the chart's font size), never cut
+    lab_w = max(120, 16 + 7 * max((len(label) for label, _ in rows), default=0))
     width = max(width, lab_w + 250)
     vals = [v for _, vs in rows for v in vs if v is not None and not math.isnan(v)]
     top = vmax if vmax is not None else (max(vals) if vals else 1.0) or 1.0
