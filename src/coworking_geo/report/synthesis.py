@@ -216,7 +216,6 @@ PRIORITY = "priority_territories.csv"
 SITES = "proposed_sites.csv"
 MODELS = "space_model_profiles.csv"
 FIT = "model_fit_by_territory_class.csv"
-CROSS = "space_models_by_territory_class.csv"
 COMMUTING = "commuting_summary.csv"
 STABILITY = "space_model_stability.csv"
 SITES_SUMMARY = "proposed_sites_summary.csv"
@@ -342,7 +341,7 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     a = Answer("modeles", "Quels modèles pour le rural, les villes moyennes, les métropoles ?")
     groups = [("les territoires ruraux", [c for c in classify.TERRITORY_CLASSES if _rural(c)]),
               ("les villes moyennes", ["ville_moyenne"]), ("les métropoles", ["metropole"])]
-    fit, cross, m = t.get(FIT), t.get(CROSS), t.get(MODELS)
+    fit, m = t.get(FIT), t.get(MODELS)
     if fit is not None and {"territory_class", "model_name", "n_places", "lift"} <= set(fit.columns):
         for label, classes in groups:
             sel = fit[fit["territory_class"].astype(str).isin(classes)
@@ -357,21 +356,6 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
                 a.sentences.append(sentence("Pour {}, le modèle le plus surreprésenté est « {} » : {} fois sa part "
                                             "attendue en classe « {} » ({} lieux).", label, name, lift,
                                             TERRITORY_CLASS_FR.get(cls, cls), f))
-    elif cross is not None and "model_name" in cross.columns:
-        # wide table: one row per model, one column per territory class (number of places)
-        for label, classes in groups:
-            cells = [(float(pd.to_numeric(r[c], errors="coerce")), str(r["model_name"]), c)
-                     for r in cross.to_dict("records") for c in classes
-                     if c in cross.columns and str(r["model_name"]).lower() != "total"
-                     and str(r.get("model_id", "")).lower() != "total"]
-            cells = [x for x in cells if x[0] == x[0] and x[0] > 0]
-            if not cells:
-                continue
-            _, name, cls = max(cells)
-            f = read_fig(cross, CROSS, cls, ("model_name", name))
-            if f:
-                a.sentences.append(sentence("Pour {}, le modèle le plus représenté est « {} » ({} lieux en classe "
-                                            "« {} »).", label, name, f, TERRITORY_CLASS_FR.get(cls, cls)))
     elif m is not None and {"model_name", "n_spaces", "dominant_territory_class"} <= set(m.columns):
         for label, classes in groups:
             top_model = _top_model(m, classes)
@@ -400,10 +384,8 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     a.links = [(lab, href) for lab, href in (("Carte des lieux par modèle", links.get("spaces", "")),
                                               ("Carte des profils de territoires", links.get("territory_profiles", "")),
                                               ("Tableau des modèles", f"tables/{MODELS}")) if href]
-    for name in (FIT, CROSS):
-        if t.get(name) is not None:
-            a.links.append(("Modèles par classe de territoire", f"tables/{name}"))
-            break
+    if fit is not None:
+        a.links.append(("Modèles par classe de territoire", f"tables/{FIT}"))
     return a
 
 
