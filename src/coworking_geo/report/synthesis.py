@@ -329,13 +329,6 @@ def _row_of_max(df: pd.DataFrame, col: str) -> pd.Series:
     return df.iloc[int(np.nanargmax(pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)))]
 
 
-def _top_model(m: pd.DataFrame, classes: list[str]) -> pd.Series | None:
-    sel = m[m["dominant_territory_class"].astype(str).isin(classes)]
-    if sel.empty:
-        return None
-    return _row_of_max(sel, "n_spaces")
-
-
 def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
     """Quels modèles pour le rural, les villes moyennes, les métropoles ?"""
     a = Answer("modeles", "Quels modèles pour le rural, les villes moyennes, les métropoles ?")
@@ -356,17 +349,6 @@ def models_answer(t: dict[str, pd.DataFrame], links: dict[str, str]) -> Answer:
                 a.sentences.append(sentence("Pour {}, le modèle le plus surreprésenté est « {} » : {} fois sa part "
                                             "attendue en classe « {} » ({} lieux).", label, name, lift,
                                             TERRITORY_CLASS_FR.get(cls, cls), f))
-    elif m is not None and {"model_name", "n_spaces", "dominant_territory_class"} <= set(m.columns):
-        for label, classes in groups:
-            top_model = _top_model(m, classes)
-            if top_model is None:
-                continue
-            f = read_fig(m, MODELS, "n_spaces", ("model_name", str(top_model["model_name"])))
-            cw = read_fig(m, MODELS, "share_coworking", ("model_name", str(top_model["model_name"])), kind="pct")
-            if f:
-                tail = sentence(", dont {} à dominante coworking", cw) if cw else ""
-                a.sentences.append(sentence("Pour {}, le modèle le plus courant est « {} » ({} lieux",
-                                            label, str(top_model["model_name"]), f) + tail + ").")
 
     n = read_fig(m, MODELS, "model_name", agg="count")
     if n:
