@@ -190,7 +190,8 @@ def _download_verified(source: Source, spec: SourceFile, dest: Path, target: Pat
         download(url, target, **net,  # type: ignore[arg-type]
                  check=lambda p: checks.extend(verify_file(p, spec, shown, checksums=False)))
         return url, checks
-    staging = official.staging_path(dest, url) if spec.convert else target.with_name(f".{target.name}.download.part")
+    shared = bool(spec.convert) or spec.convert_from == "zip"  # several files of one archive: downloaded once
+    staging = official.staging_path(dest, url) if shared else target.with_name(f".{target.name}.download.part")
     try:
         if not staging.exists():
             pre = None if spec.convert else (lambda p: verify_file(p, spec, shown, fmt=_download_format(spec),
@@ -209,7 +210,7 @@ def _download_verified(source: Source, spec: SourceFile, dest: Path, target: Pat
                 _convert(staging, spec, tmp)
                 checks = verify_file(tmp, spec, f"{target} (converted from {url})", checksums=False)
     finally:
-        if not spec.convert:
+        if not shared:
             staging.unlink(missing_ok=True)
     done = f"download: converted by '{spec.convert}'" if spec.convert else f"download: {_download_format(spec)} structure ok"
     return url, [done, *checks]
