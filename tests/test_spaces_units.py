@@ -254,6 +254,9 @@ def test_change_between_two_vintages_of_lists(index, tmp_path):
     ("https://lieu.fr/inscription?token=8f2a&user=jdupont", "https://lieu.fr/inscription", ["url_token"]),
     ("https://lieu.fr/agenda?page=2", "https://lieu.fr/agenda?page=2", []),
     ("BUROL@B, 12 rue de Paris 75001, SIRET 12345678901234, 48.0612345678", None, []),
+    ("Accueil tél.0612345678", "Accueil tél.", ["phone"]),
+    # a map element's random hex id (folium) is not a phone number
+    ('<div id="map_c0131388751f4e2a"></div> circle_marker_a0131388751b', None, []),
 ])
 def test_scrub_text(text, clean, kinds):
     out, got = scrub_text(text)

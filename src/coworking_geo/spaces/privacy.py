@@ -14,8 +14,9 @@ import pandas as pd
 
 #: an e-mail address (also after "mailto:")
 EMAIL_RE = re.compile(r"(?i)(?:mailto:)?[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
-#: a French phone number: 0X XX XX XX XX (blank, dot or dash separators) or +33 / 0033 X XX XX XX XX
-PHONE_RE = re.compile(r"(?<![\d.,])(?:(?:\+|00)33[\s.-]?(?:\(0\)[\s.-]?)?|0)[1-9](?:[\s.-]?\d{2}){4}(?![\d]|[.,]\d)")
+#: a French phone number: 0X XX XX XX XX (blank, dot or dash separators) or +33 / 0033 X XX XX XX XX, standing
+#: alone (not inside a word, an identifier such as a map element's hex id, or a decimal number)
+PHONE_RE = re.compile(r"(?<!\w)(?<!\d[.,])(?:(?:\+|00)33[\s.-]?(?:\(0\)[\s.-]?)?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\w|[.,]\d)")
 #: a URL; its query string is dropped when one of its parameters names a personal token
 URL_RE = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
 TOKEN_PARAM_RE = re.compile(
