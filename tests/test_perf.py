@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -114,3 +118,21 @@ def test_cluster_threads_do_not_change_labels() -> None:
     two = cluster(X, "kmeans", 2, 5, seed=0, n_bootstrap=3, threads=2)
     assert one.k == two.k == 3
     assert one.labels.equals(two.labels)
+
+
+#: libraries the Snakefile must not import while it parses (they cost ~0.8 s of every no-op run; issue 19).
+#: pandas, pyarrow and requests are not listed: Snakemake itself imports them (its config validation, its plugins)
+HEAVY_AT_PARSE = ("geopandas", "shapely", "pyproj", "scipy", "sklearn", "rasterio", "matplotlib", "openpyxl")
+
+
+def test_parsing_the_workflow_imports_no_table_or_geometry_library(repo_root: Path) -> None:
+    """A dry run of France parses every rule file and builds the graph: the package modules the Snakefile
+    reads (territories, régions, sources, data mode) import none of the heavy libraries; the jobs do."""
+    env = dict(os.environ, COWORKING_GEO_MIRROR=str(repo_root / "tests"))  # any folder: the mirror mode, no network
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "snakemake", "-n", "--cores", "1", "--config",
+                          "territory=dep-61", "data_mode=mirror"], cwd=repo_root, capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")}
+    assert "coworking_geo.territories.regions" in imported and "coworking_geo.sources.catalogue" in imported
+    assert sorted(imported & set(HEAVY_AT_PARSE)) == []

@@ -17,15 +17,8 @@ from coworking_geo.indicators.commuting import (
     places_from_communes,
     read_flows,
 )
-from coworking_geo.territories.regions import (
-    ALL_REGIONS,
-    REGION_DEPARTEMENTS,
-    REGION_OF_DEP,
-    check_partition,
-    gather,
-    in_region,
-    territory_regions,
-)
+from coworking_geo.territories.partition import check_partition, gather, in_region
+from coworking_geo.territories.regions import ALL_REGIONS, REGION_DEPARTEMENTS, REGION_OF_DEP, territory_regions
 from coworking_geo.territories.territory import parse_territory
 
 sys.path.insert(0, str(Path(__file__).parent))

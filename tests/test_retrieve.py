@@ -172,6 +172,20 @@ def test_failed_download_names_source_url_and_ways_out(server: str, tmp_path: Pa
     assert "COWORKING_GEO_MIRROR" in msg and "territory=demo" in msg
 
 
+def test_files_of_one_failed_archive_are_not_downloaded_again(server: str, tmp_path: Path) -> None:
+    """Three files taken from one official zip that answers 404: one request, one error per file, the later
+    two naming the first."""
+    HITS.pop("/gone.zip", None)
+    files = tuple(SourceFile(name=n, url=f"{server}/gone.zip", convert_from="zip") for n in ("a.csv", "b.csv", "c.csv"))
+    source = Source(id="fixture_source", title="Fixture", publisher="Tests", vintage="2024", licence="LO 2.0",
+                    page="https://example.invalid/page", theme="tests", files=files)
+    with pytest.raises(RetrieveError) as err:
+        retrieve_source(source, tmp_path)
+    msg = str(err.value)
+    assert msg.startswith("3 files of source 'fixture_source' failed:") and HITS["/gone.zip"] == 1
+    assert msg.count("not downloaded again") == 2 and f"the same {server}/gone.zip as 'a.csv'" in msg
+
+
 def test_mirror_copy(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror" / "fixture_source"
     mirror.mkdir(parents=True)

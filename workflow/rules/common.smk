@@ -13,8 +13,8 @@ from coworking_geo.sources.catalogue import load_sources  # noqa: E402
 from coworking_geo.errors import ConfigError  # noqa: E402
 from coworking_geo.territories.territory import TERRITORY_RE, parse_territory  # noqa: E402
 from coworking_geo.territories.regions import ALL_REGIONS, region_departements, territory_regions  # noqa: E402
-from coworking_geo.indicators.commuting import SOURCE_COVERAGE  # noqa: E402
-from coworking_geo.sources.official.mode import apply_data_mode, resolve_data_mode  # noqa: E402
+from coworking_geo.indicators.coverage import SOURCE_COVERAGE  # noqa: E402
+from coworking_geo.sources.official.mode import apply_data_mode, mirror_dir, resolve_data_mode  # noqa: E402
 
 SOURCES_YAML = "config/sources.yaml"
 SOURCES = load_sources(SOURCES_YAML)
@@ -245,6 +245,8 @@ def commuting_parts(wc):
 
 def retrieve_in_process(source_id, settings, logfile):
     """Retrieve one source into data/raw/ with this thread's package messages in ``logfile`` (traceback on failure)."""
+    from coworking_geo.sources.retrieve import RetrieveSettings, retrieve_source
+
     handler = logging.FileHandler(logfile, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     thread = threading.get_ident()

@@ -7,14 +7,9 @@ import time  # noqa: E402
 
 from coworking_geo.errors import CoworkingGeoError, RetrieveError  # noqa: E402
 from coworking_geo.log import FORMAT as LOG_FORMAT  # noqa: E402
-from coworking_geo.sources.retrieve import (  # noqa: E402
-    RetrieveSettings,
-    failure_report,
-    mirror_dir,
-    preflight,
-    remove_stale_parts,
-    retrieve_source,
-)
+
+# the retrieve step (requests, pyarrow, geopandas for the checks) is imported where a run uses it, in
+# onstart, onerror and the retrieve jobs, so a no-op run does not pay for it (issue 19)
 
 RUN_STARTED = time.time()
 
@@ -22,6 +17,8 @@ RUN_STARTED = time.time()
 onstart:
     # Before any job: temporary files of a killed run go, and one message names every
     # source file of this run that can be had neither from the mirror nor online.
+    from coworking_geo.sources.retrieve import preflight, remove_stale_parts
+
     remove_stale_parts("data")
     _retrieving = sorted(j.rule.name.removeprefix("retrieve_") for j in workflow.dag.needrun_jobs()
                          if j.rule.name.startswith("retrieve_"))
@@ -33,6 +30,8 @@ onstart:
 
 onerror:
     # One summary naming every source whose retrieve job failed in this run, and why.
+    from coworking_geo.sources.retrieve import failure_report
+
     _report = failure_report("logs/retrieve", RUN_STARTED)
     if _report:
         sys.stderr.write(f"{_report}\n")

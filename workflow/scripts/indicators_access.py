@@ -14,7 +14,7 @@ from coworking_geo.indicators.access import (
 )
 from coworking_geo.io import write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.territories.regions import gather
+from coworking_geo.territories.partition import gather
 from coworking_geo.sources.catalogue import load_sources, provenance
 
 smk = snakemake  # noqa: F821

@@ -7,7 +7,7 @@ import pandas as pd
 from coworking_geo.indicators.commuting import build_commuting, gather_summary
 from coworking_geo.io import write_csv, write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.territories.regions import check_partition, gather
+from coworking_geo.territories.partition import check_partition, gather
 from coworking_geo.sources.catalogue import load_sources, provenance
 
 smk = snakemake  # noqa: F821

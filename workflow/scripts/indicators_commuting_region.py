@@ -5,7 +5,7 @@ import pandas as pd
 from coworking_geo.indicators.commuting import build_commuting, read_flows
 from coworking_geo.io import write_parquet
 from coworking_geo.log import snakemake_script
-from coworking_geo.territories.regions import in_region
+from coworking_geo.territories.partition import in_region
 from coworking_geo.sources.catalogue import load_sources, provenance
 
 smk = snakemake  # noqa: F821

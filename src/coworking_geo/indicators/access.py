@@ -40,7 +40,7 @@ from coworking_geo.geodesy import (
 )
 from coworking_geo.io import atomic_path
 from coworking_geo.log import get_logger
-from coworking_geo.territories.regions import in_region
+from coworking_geo.territories.partition import in_region
 
 log = get_logger(__name__)
 

@@ -21,19 +21,13 @@ import pandas as pd
 from coworking_geo.codes import dep_of, normalise_insee
 from coworking_geo.errors import InputFileError
 from coworking_geo.geodesy import commune_centroids, haversine_km
+from coworking_geo.indicators.coverage import SOURCE_COVERAGE
 from coworking_geo.indicators.join import carry_codes
 from coworking_geo.io import read_csv_text
 from coworking_geo.log import get_logger
 
 log = get_logger(__name__)
 
-IDF_DEPS = ("75", "77", "78", "91", "92", "93", "94", "95")
-# Residence départements each source covers (None: the whole country).
-SOURCE_COVERAGE: dict[str, tuple[str, ...] | None] = {
-    "insee_mobpro_national": None,
-    "insee_mobpro_idf_rp2014": IDF_DEPS,
-    "insee_mobpro_orne": ("61",),
-}
 BASE_FLUX_RE = re.compile(r"^NBFLUX_C(\d{2})_ACTOCC15P$")
 
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import requests
 import urllib3
 
@@ -33,13 +32,13 @@ from coworking_geo.sources import official
 from coworking_geo.errors import CoworkingGeoError, RetrieveError
 from coworking_geo.sources.integrity import sha256_of, verify_file
 from coworking_geo.sources.official.datagouv import resolve_url
+from coworking_geo.sources.official.mode import MIRROR_ENV, mirror_dir
 from coworking_geo.io import atomic_path, write_text
 from coworking_geo.log import get_logger
 from coworking_geo.sources.catalogue import Source, SourceFile
 
 log = get_logger(__name__)
 
-MIRROR_ENV = "COWORKING_GEO_MIRROR"
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 20.0
 DEADLINE_S = 900.0
@@ -60,12 +59,6 @@ class RetrieveSettings:
     @classmethod
     def from_config(cls, section: dict[str, Any] | None) -> RetrieveSettings:
         return cls(**{k: float(v) for k, v in (section or {}).items()})
-
-
-def mirror_dir() -> Path | None:
-    """The mirror folder named by ``COWORKING_GEO_MIRROR``, or None."""
-    value = os.environ.get(MIRROR_ENV, "").strip()
-    return Path(value).expanduser().resolve() if value else None
 
 
 WAYS_OUT = (f"  Either set {MIRROR_ENV} to a folder laid out like ../shared/data (one folder per source id), "
@@ -147,6 +140,8 @@ def _fetch(url: str, tmp: Path, timeout: tuple[float, float], deadline: float) -
 def _convert(downloaded: Path, spec: SourceFile, out: Path) -> None:
     """Write into ``out`` the official download in the layout the readers expect."""
     if spec.convert_from == "xlsx":
+        import pandas as pd  # only online, for the density grid workbook
+
         pd.read_excel(downloaded, sheet_name=0, skiprows=4, dtype=str).to_csv(out, index=False, encoding="utf-8")
     elif spec.convert_from == "zip":  # the official zip holds the file under its own name
         with zipfile.ZipFile(downloaded) as z, z.open(spec.name) as src, out.open("wb") as dst:
@@ -312,17 +307,27 @@ def retrieve_source(source: Source, raw_root: str | os.PathLike[str], mirror: Pa
                     settings: RetrieveSettings = RetrieveSettings()) -> Path:
     """Fetch and verify every file of ``source`` into ``raw_root/{source.id}/``; write its MANIFEST.json.
 
-    Every file is tried; the error raised at the end names each one that failed.
+    Every file is tried; the error raised at the end names each one that failed. Files taken from one
+    official archive share its download: once it has failed, the others are not downloaded again.
     """
     dest = Path(raw_root) / source.id
     dest.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(dest)
     records, failures = [], []
+    failed_urls: dict[str, str] = {}  # official URL -> the first file whose download from it failed
     for spec in source.files:
+        downloads = bool(spec.url) and not (dest / spec.name).exists() and not (
+            mirror is not None and (mirror / source.id / spec.name).is_file())
+        if downloads and spec.url in failed_urls:
+            failures.append(f"'{spec.name}': not downloaded again, it comes from the same {spec.url} as "
+                            f"'{failed_urls[spec.url]}'")
+            continue
         try:
             records.append(retrieve_file(source, spec, dest, mirror, settings))
         except CoworkingGeoError as exc:
             failures.append(str(exc))
+            if downloads and spec.url:
+                failed_urls.setdefault(spec.url, spec.name)
     official.clear_staging(dest)
     if failures:
         raise RetrieveError("\n".join(failures) if len(failures) == 1 else

@@ -6,14 +6,11 @@ table below (a département → its région; ``reg-NN`` → itself; ``metropole`
 the 13 metropolitan régions; ``france`` → all 18); for the synthetic demo from
 the generator's région codes (a superset: a code the generator did not use
 gives an empty partition). Every commune of the territory must fall in exactly
-one partition: :func:`check_partition` raises otherwise, so no row is lost.
+one partition: :func:`coworking_geo.territories.partition.check_partition` raises otherwise, so no row
+is lost. This module is read when Snakemake parses the workflow: it imports no table library.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-
-import pandas as pd
 
 from coworking_geo.territories.territory import Territory
 
@@ -66,35 +63,3 @@ def region_departements(reg: str, territory: Territory) -> tuple[str, ...] | Non
     if territory.is_demo:
         return None
     return REGION_DEPARTEMENTS.get(reg, ())
-
-
-def in_region(reg_code: pd.Series, reg: str) -> pd.Series:
-    """Boolean mask of the communes whose ``reg_code`` is ``reg`` (every commune for :data:`ALL_REGIONS`)."""
-    if reg == ALL_REGIONS:
-        return pd.Series(True, index=reg_code.index)
-    return reg_code.astype("string").eq(reg).fillna(False).astype(bool)
-
-
-def check_partition(communes: pd.DataFrame, regions: Iterable[str]) -> None:
-    """Raise ``ValueError`` naming the communes that fall in no partition (``reg_code`` missing or not listed)."""
-    regs = set(regions)
-    lost = ~communes["reg_code"].astype("string").isin(regs).fillna(False).astype(bool)
-    if lost.any():
-        sample = communes.loc[lost, ["insee_code", "reg_code"]].head(5).to_dict("records")
-        raise ValueError(f"{int(lost.sum())} commune(s) fall in no région partition {sorted(regs)}: e.g. {sample}")
-
-
-def gather(parts: list[pd.DataFrame], communes: pd.DataFrame, key: str = "insee_code") -> pd.DataFrame:
-    """Concatenate per-région tables into one row per commune of ``communes``, in ``communes``' order.
-
-    Raises ``ValueError`` when a commune is missing from every part or appears twice."""
-    non_empty = [p for p in parts if len(p)]
-    out = pd.concat(non_empty, ignore_index=True) if non_empty else parts[0].iloc[0:0] if parts else pd.DataFrame({key: []})
-    dup = out[key].duplicated()
-    if dup.any():
-        raise ValueError(f"{int(dup.sum())} commune(s) in more than one région partition: {out.loc[dup, key].head(5).tolist()}")
-    codes = communes[key].astype("string")
-    missing = ~codes.isin(out[key].astype("string"))
-    if missing.any():
-        raise ValueError(f"{int(missing.sum())} commune(s) missing from the région partitions: {codes[missing].head(5).tolist()}")
-    return out.set_index(out[key].astype("string")).loc[pd.Index(codes)].reset_index(drop=True)

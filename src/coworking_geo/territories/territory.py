@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from coworking_geo.errors import ConfigError
+
+if TYPE_CHECKING:  # the Snakefile parses territories: pandas is imported only when communes are selected
+    import pandas as pd
 
 TERRITORY_RE = re.compile(r"^(demo|france|metropole|reg-\d{2}|dep-(?:\d{2}|2[AB]|97[1-6]))$")
 
@@ -26,6 +28,8 @@ class Territory:
 
     def select(self, dep_code: pd.Series, reg_code: pd.Series) -> pd.Series:
         """Boolean mask of communes in the territory, from their département and région codes."""
+        import pandas as pd
+
         if self.kind in ("demo", "france"):
             return pd.Series(True, index=dep_code.index)
         if self.kind == "metropole":

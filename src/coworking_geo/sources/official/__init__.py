@@ -12,29 +12,30 @@ so the rest of the pipeline does not know which way the data came.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from coworking_geo.sources.official import admin_express, anct, arcep, eurostat, insee
-
 Converter = Callable[[Path, Path], None]
 
-CONVERTERS: dict[str, Converter] = {
-    "admin_express_communes": admin_express.write_communes,
-    "admin_express_departements": admin_express.write_departements,
-    "admin_express_regions": admin_express.write_regions,
-    "appartenance_communes": insee.write_appartenance,
-    "appartenance_aav_uu": insee.write_aav_uu,
-    "appartenance_zones": insee.write_zone_labels,
-    "anct_laureates": anct.write_laureates,
-    "anct_programme_territories": anct.write_programme_territories,
-    "anct_programme_communes": anct.write_programme_communes,
-    "arcep_sheet_communes": arcep.write_sheet_communes,
-    "arcep_sheet_ftth_communes": arcep.write_sheet_ftth_communes,
-    "arcep_latest_share": arcep.write_latest_share,
-    "gisco_grid_france": eurostat.write_france_grid,
+#: converter name -> "module:function" of this package; a module is imported when its converter runs (the
+#: Snakefile imports the retrieve step, which must not pay for geopandas, rasterio or openpyxl)
+CONVERTERS: dict[str, str] = {
+    "admin_express_communes": "admin_express:write_communes",
+    "admin_express_departements": "admin_express:write_departements",
+    "admin_express_regions": "admin_express:write_regions",
+    "appartenance_communes": "insee:write_appartenance",
+    "appartenance_aav_uu": "insee:write_aav_uu",
+    "appartenance_zones": "insee:write_zone_labels",
+    "anct_laureates": "anct:write_laureates",
+    "anct_programme_territories": "anct:write_programme_territories",
+    "anct_programme_communes": "anct:write_programme_communes",
+    "arcep_sheet_communes": "arcep:write_sheet_communes",
+    "arcep_sheet_ftth_communes": "arcep:write_sheet_ftth_communes",
+    "arcep_latest_share": "arcep:write_latest_share",
+    "gisco_grid_france": "eurostat:write_france_grid",
 }
 
 STAGING = ".official"
@@ -44,7 +45,9 @@ def convert(name: str, downloaded: str | os.PathLike[str], target: str | os.Path
     """Run the converter ``name`` on the downloaded publication; writes ``target``."""
     if name not in CONVERTERS:
         raise KeyError(f"unknown converter '{name}'; known: {sorted(CONVERTERS)}")
-    CONVERTERS[name](Path(downloaded), Path(target))
+    module, function = CONVERTERS[name].split(":")
+    converter: Converter = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+    converter(Path(downloaded), Path(target))
 
 
 def staging_path(dest: str | os.PathLike[str], url: str) -> Path:

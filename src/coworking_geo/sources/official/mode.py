@@ -14,12 +14,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
 from coworking_geo.errors import ConfigError
-from coworking_geo.sources.retrieve import MIRROR_ENV
 
 MODES = ("auto", "mirror", "online")
+#: the environment variable naming a mirror folder (one folder per source id, like ../shared/data)
+MIRROR_ENV = "COWORKING_GEO_MIRROR"
+
+
+def mirror_dir() -> Path | None:
+    """The mirror folder named by ``COWORKING_GEO_MIRROR``, or None."""
+    value = os.environ.get(MIRROR_ENV, "").strip()
+    return Path(value).expanduser().resolve() if value else None
 
 
 def resolve_data_mode(setting: str, is_demo: bool, environ: MutableMapping[str, str] | None = None) -> str:
