@@ -175,3 +175,21 @@ def test_bootstrap_redraws_resamples_too_small_for_k_without_sklearn_warning() -
         warnings.simplefilter("error", ConvergenceWarning)
         boot = bootstrap_stability(X, np.array([0, 0, 1, 2]), "kmeans", 3, 20, 0)
     assert len(boot) == 20 and boot["ari"].notna().all()
+
+
+def test_resampling_stops_at_the_first_stable_k_from_the_top() -> None:
+    """Resampled from k = 7 down, the scan stops at the first stable k (4 planted blobs): the k chosen and the
+    stabilities computed equal those of the full scan; the smaller k are not resampled."""
+    df, _ = blobs()
+    X = clustering.gower_space(df)
+    full, _, _ = clustering.score_k_range(X.to_numpy(), "gower", [2, 3, 4, 5, 6, 7], 7, n_bootstrap=5)
+    early, _, boots = clustering.score_k_range(X.to_numpy(), "gower", [2, 3, 4, 5, 6, 7], 7, n_bootstrap=5,
+                                               stop_at=0.8)
+    assert choose_k(full.copy())[0] == choose_k(early.copy())[0] == 4
+    assert sorted(boots) == [4, 5, 6, 7]
+    assert early["stability"].isna().tolist() == [True, True, False, False, False, False]
+    pd.testing.assert_frame_equal(early[early["k"] >= 4], full[full["k"] >= 4])
+    # a k fixed by configuration below the stable one is resampled too
+    _, _, boots = clustering.score_k_range(X.to_numpy(), "gower", [2, 3, 4, 5, 6, 7], 7, n_bootstrap=5, stop_at=0.8,
+                                           also=2)
+    assert sorted(boots) == [2, 4, 5, 6, 7]

@@ -215,7 +215,9 @@ GUIDES: dict[str, str] = {
                  "lieux (rapport 1 = comme l\u2019ensemble).",
     "model_scores": "Chaque ligne est un nombre de groupes essayé : la stabilité (le calcul refait sur des "
                     "rééchantillonnages retrouve-t-il les mêmes groupes ?) décide ; les trois scores de qualité "
-                    "sont donnés à côté, avec le meilleur nombre de groupes selon chacun.",
+                    "sont donnés à côté, avec le meilleur nombre de groupes selon chacun. Elle est calculée du plus "
+                    "grand nombre de groupes au plus petit et s\u2019arrête au premier stable, qui est retenu : les "
+                    "nombres plus petits, qui ne pouvaient plus l\u2019être, montrent un tiret.",
     "profiles": "Les communes sont regroupées en profils selon leur population, la fibre, la distance au premier "
                 "espace, l\u2019accès et le niveau de vie ; chaque ligne décrit un profil.",
     "profile_scores": "Le même choix du nombre de groupes pour les profils de territoires.",

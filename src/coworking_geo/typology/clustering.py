@@ -202,21 +202,38 @@ def score_partition(X: np.ndarray, labels: np.ndarray, seed: int, sample_size: i
     }
 
 
+NO_RESAMPLE = pd.DataFrame(columns=["resample", "n_points", "ari", "min_jaccard"])
+
+
 def score_k_range(X: np.ndarray, method: str, ks: list[int], seed: int, sample_size: int | None = None,
-                  n_bootstrap: int = 0, max_points: int | None = None
-                  ) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, pd.DataFrame]]:
+                  n_bootstrap: int = 0, max_points: int | None = None, stop_at: float | None = None,
+                  also: int | None = None) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, pd.DataFrame]]:
     """Scores table (one row per k, with ``stability`` = mean bootstrap ARI), the canonical labels of every
-    fit and the bootstrap table of every k."""
+    fit and the bootstrap table of every k resampled.
+
+    Resampling goes from the largest k down. With ``stop_at`` (the stability threshold of
+    :func:`choose_k`), it stops at the first k whose ARI and worst-cluster Jaccard both reach it: that k
+    is the one chosen, and the smaller k are left unresampled (NaN stability), since they cannot be chosen.
+    Each k draws its resamples from ``seed`` alone, so the values computed do not depend on where the scan
+    stops. ``also`` (a k fixed by configuration) is resampled in any case."""
     rows, fits, boots = [], {}, {}
     metric = "cityblock" if method == "gower" else "euclidean"
     for k in ks:
         labels = canonical_labels(fit_labels(X, method, k, seed), X)
-        row: dict[str, float] = {"k": k, **score_partition(X, labels, seed, sample_size, metric)}
-        boots[k] = (bootstrap_stability(X, labels, method, k, n_bootstrap, seed, max_points) if n_bootstrap > 0
-                    else pd.DataFrame(columns=["resample", "n_points", "ari", "min_jaccard"]))
-        row["stability"] = float(boots[k]["ari"].mean()) if len(boots[k]) else np.nan
-        row["stability_min"] = float(boots[k]["ari"].min()) if len(boots[k]) else np.nan
-        row["cluster_jaccard"] = float(boots[k]["min_jaccard"].mean()) if len(boots[k]) else np.nan
+        rows.append({"k": k, **score_partition(X, labels, seed, sample_size, metric)})
+        fits[k] = labels
+    stable = False
+    for k in sorted(ks, reverse=True):
+        if n_bootstrap <= 0 or (stable and k != also):
+            continue
+        boots[k] = bootstrap_stability(X, fits[k], method, k, n_bootstrap, seed, max_points)
+        stable = stable or (stop_at is not None and min(boots[k]["ari"].mean(), boots[k]["min_jaccard"].mean()) >= stop_at)
+    for row in rows:
+        k = int(row["k"])
+        labels, boot = fits[k], boots.get(k, NO_RESAMPLE)
+        row["stability"] = float(boot["ari"].mean()) if len(boot) else np.nan
+        row["stability_min"] = float(boot["ari"].min()) if len(boot) else np.nan
+        row["cluster_jaccard"] = float(boot["min_jaccard"].mean()) if len(boot) else np.nan
         if method == "gmm":
             row["bic"] = float(GaussianMixture(n_components=k, random_state=seed, n_init=3,
                                                reg_covar=1e-4).fit(X).bic(X))
@@ -224,8 +241,6 @@ def score_k_range(X: np.ndarray, method: str, ks: list[int], seed: int, sample_s
             row["bic"] = np.nan
         row["n_clusters"] = int(len(np.unique(labels[labels >= 0])))
         row["n_noise"] = int((labels < 0).sum())
-        rows.append(row)
-        fits[k] = labels
     return pd.DataFrame(rows), fits, boots
 
 
@@ -318,11 +333,12 @@ def bootstrap_stability(X: np.ndarray, reference: np.ndarray, method: str, k: in
     n = len(X)
     m = min(n, max_points) if max_points else n
     rows = []
-    n_distinct = len(np.unique(X, axis=0))
+    row_id = np.unique(X, axis=0, return_inverse=True)[1].ravel()  # equal rows share an id
+    n_distinct = int(row_id.max()) + 1
     for b in range(n_boot):
         idx = rng.choice(n, size=m, replace=True)
         for _ in range(100):  # a resample needs k distinct points to be refitted with k clusters: draw again
-            if n_distinct < k or len(np.unique(X[idx], axis=0)) >= k:
+            if n_distinct < k or len(np.unique(row_id[idx])) >= k:
                 break
             idx = rng.choice(n, size=m, replace=True)
         if method == "gower":
@@ -401,13 +417,14 @@ def _cluster(features: pd.DataFrame, method: str, k_min: int, k_max: int, seed: 
         reason = (f"HDBSCAN (min_cluster_size={min_cluster_size}) found {k_found} clusters and "
                   f"{int((labels < 0).sum())} noise points; k is not chosen by scores")
         stability = (bootstrap_stability(X, labels, method, k_used, n_bootstrap, seed, bootstrap_max_points)
-                     if n_bootstrap > 0 else pd.DataFrame(columns=["resample", "n_points", "ari", "min_jaccard"]))
+                     if n_bootstrap > 0 else NO_RESAMPLE)
     else:
         n_distinct = len(np.unique(X, axis=0))
         ks = [kk for kk in range(k_min, k_max + 1) if kk < n and kk <= n_distinct] or [min(k_min, n_distinct, n - 1)]
         if k is not None and k not in ks:
             ks = sorted({*ks, k})
-        scores, fits, boots = score_k_range(X, method, ks, seed, sample_size, n_bootstrap, bootstrap_max_points)
+        scores, fits, boots = score_k_range(X, method, ks, seed, sample_size, n_bootstrap, bootstrap_max_points,
+                                            stop_at=stability_threshold, also=k)
         best_k, reason = choose_k(scores, stability_threshold)
         if k is not None:
             scores["chosen"] = scores["k"].eq(k)
@@ -417,7 +434,7 @@ def _cluster(features: pd.DataFrame, method: str, k_min: int, k_max: int, seed: 
             k_used = best_k
             at_end = len(ks) > 1 and k_used in (min(ks), max(ks))
         labels = fits[k_used]
-        stability = boots[k_used]
+        stability = boots.get(k_used, NO_RESAMPLE)
     scores.insert(0, "method", method)
     labs = np.unique(labels[labels >= 0])
     Z = zscores.to_numpy()
