@@ -18,7 +18,8 @@ ATLAS_THEMES = [
 
 ATLAS_INPUTS = dict(
     sources_yaml=SOURCES_YAML,
-    communes=f"{PROC}/communes.parquet",
+    atlas_communes=f"{PROC}/atlas_communes.parquet",
+    atlas_departements=f"{PROC}/atlas_departements.parquet",
     departements=f"{PROC}/departements.parquet",
     regions=f"{PROC}/regions.parquet",
     indicators=f"{PROC}/indicators.parquet",
@@ -33,7 +34,6 @@ ATLAS_PARAMS = dict(
     territory=spec,
     themes=ATLAS_THEMES,
     source_ids=atlas_source_ids,
-    simplify_tolerance_m=ATLAS["simplify_tolerance_m"],
     coordinate_precision=ATLAS["coordinate_precision"],
     long_commute_km=config["indicators"]["long_commute_km"],
 )
@@ -79,13 +79,40 @@ ATLAS_TYPOLOGY_THEMES = ["spaces", "territory_profiles", "priority"]
 ATLAS_BASE_INPUTS = {
     k: v
     for k, v in ATLAS_INPUTS.items()
-    if k in ("sources_yaml", "communes", "departements", "regions", "indicators")
+    if k in ("sources_yaml", "atlas_communes", "atlas_departements", "departements", "regions", "indicators")
 }
 ATLAS_GROUPS = {
     "": ([t for t in ATLAS_THEMES if t not in ATLAS_TYPOLOGY_THEMES], ATLAS_BASE_INPUTS),
     "_typology": (ATLAS_TYPOLOGY_THEMES, ATLAS_INPUTS),
 }
 ATLAS_SUMMARIES = [f"{RES}/atlas/maps{suffix}.json" for suffix in ATLAS_GROUPS]
+
+rule atlas_geometry:
+    message:
+        "Communes and départements of {params.territory} simplified once for every atlas map"
+    input:
+        sources_yaml=SOURCES_YAML,
+        communes=f"{PROC}/communes.parquet",
+        departements=f"{PROC}/departements.parquet",
+    output:
+        communes=f"{PROC}/atlas_communes.parquet",
+        departements=f"{PROC}/atlas_departements.parquet",
+    params:
+        territory=spec,
+        simplify_tolerance_m=ATLAS["simplify_tolerance_m"],
+        coordinate_precision=ATLAS["coordinate_precision"],
+    log:
+        f"{LOGS}/atlas/geometry.log",
+    benchmark:
+        f"{BENCH}/atlas/geometry.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(2000),
+    conda:
+        "../envs/coworking-geo.yaml"
+    script:
+        "../scripts/atlas_geometry.py"
+
 
 for _suffix, (_themes, _inputs) in ATLAS_GROUPS.items():
 

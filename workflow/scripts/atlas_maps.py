@@ -12,7 +12,7 @@ from coworking_geo.sources.catalogue import load_sources
 with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821
     p = smk.params
-    inp = load_inputs(dict(smk.input), p.simplify_tolerance_m, p.coordinate_precision, p.long_commute_km)
+    inp = load_inputs(dict(smk.input), p.coordinate_precision, p.long_commute_km)
     sources = load_sources(smk.input.sources_yaml)
     label = territory_label(p.territory, read_table(smk.input.departements), read_table(smk.input.regions))
     summaries = []

@@ -14,7 +14,7 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     smk = snakemake  # noqa: F821
     p = smk.params
     paths = {k: v for k, v in dict(smk.input).items() if k not in ("sources_yaml", "regions")}
-    inp = load_inputs(paths, p.simplify_tolerance_m, p.coordinate_precision, p.long_commute_km)
+    inp = load_inputs(paths, p.coordinate_precision, p.long_commute_km)
     label = territory_label(p.territory, read_table(smk.input.departements), read_table(smk.input.regions))
     sources = load_sources(smk.input.sources_yaml)
     ids = list(dict.fromkeys(i for ids in p.source_ids.values() for i in ids))

@@ -346,20 +346,18 @@ def read_codes_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     return df
 
 
-def load_inputs(paths: dict[str, str], tolerance_m: float, precision: int, long_commute_km: float) -> AtlasInputs:
-    """Read the processed tables and results CSVs; simplify communes and départements.
+def load_inputs(paths: dict[str, str], precision: int, long_commute_km: float) -> AtlasInputs:
+    """Read the processed tables and results CSVs, and the communes and départements simplified once by
+    the rule ``atlas_geometry`` (:func:`coworking_geo.atlas.simplify.atlas_layer`).
 
-    ``paths`` keys: communes, departements, indicators (required); spaces, space_models,
+    ``paths`` keys: atlas_communes, atlas_departements, indicators (required); spaces, space_models,
     programmes, profiles, priority, sites (optional: empty frames when absent).
     """
-    from coworking_geo.atlas.simplify import simplify_coverage_metric
+    from coworking_geo.atlas.simplify import split_atlas_layer
     from coworking_geo.io import read_table
 
-    communes = read_table(paths["communes"])
-    keep = [c for c in ("insee_code", "name", "dep_code", "reg_code", "epci_code", "population", "metropolis",
-                        "territory_class") if c in communes]
-    communes, communes_metric = simplify_coverage_metric(communes[keep + ["geometry"]], tolerance_m, precision)
-    deps, deps_metric = simplify_coverage_metric(read_table(paths["departements"]), tolerance_m, precision)
+    communes, communes_metric = split_atlas_layer(read_table(paths["atlas_communes"]))
+    deps, deps_metric = split_atlas_layer(read_table(paths["atlas_departements"]))
 
     def optional(key: str, reader: Any) -> Any:
         # the themes that do not show the typology are drawn without its tables (empty frames)

@@ -88,3 +88,26 @@ def simplify_coverage_metric(
     log.info("simplified %d polygons: %d -> %d vertices (tolerance %s m, %d decimals)",
              len(out), n_before, n_after, tolerance_m, precision)
     return out, metric
+
+
+#: the commune attributes the atlas maps show (the layer of :func:`atlas_layer` keeps only these)
+COMMUNE_COLUMNS = ["insee_code", "name", "dep_code", "reg_code", "epci_code", "population", "metropolis",
+                   "territory_class"]
+#: column of :func:`atlas_layer` holding each row's simplified polygon in its metric CRS (WKB, metres)
+METRIC_WKB = "geometry_metric_wkb"
+
+
+def atlas_layer(gdf: gpd.GeoDataFrame, tolerance_m: float, precision: int,
+                columns: list[str] | None = None) -> gpd.GeoDataFrame:
+    """The layer every atlas map draws, simplified once per territory (rule ``atlas_geometry``):
+    ``columns`` (default: all) and the geometry of :func:`simplify_coverage` (EPSG:4326, rounded),
+    plus :data:`METRIC_WKB`, the same polygons in their metric CRS (see :func:`simplify_coverage_metric`)."""
+    keep = [c for c in (columns or list(gdf.columns)) if c in gdf and c != gdf.geometry.name]
+    out, metric = simplify_coverage_metric(gdf[keep + [gdf.geometry.name]], tolerance_m, precision)
+    out[METRIC_WKB] = shapely.to_wkb(metric)
+    return out
+
+
+def split_atlas_layer(layer: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """An :func:`atlas_layer` read back: the EPSG:4326 layer and its metric polygons (one per row)."""
+    return layer.drop(columns=METRIC_WKB), shapely.from_wkb(layer[METRIC_WKB].to_numpy())
