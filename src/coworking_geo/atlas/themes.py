@@ -20,7 +20,7 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from coworking_geo.territories import classify as classification
-from coworking_geo.indicators.access import SCORE_COL
+from coworking_geo.indicators.columns import SCORE_COL
 from coworking_geo.labels import TERRITORY_CLASS_FR
 from coworking_geo.spaces.titles import places_title
 

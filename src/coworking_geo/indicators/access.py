@@ -32,6 +32,7 @@ from rasterio.windows import Window, from_bounds
 from scipy.spatial import cKDTree
 
 from coworking_geo.errors import ConfigError, InputFileError
+from coworking_geo.indicators.columns import SCORE_COL
 from coworking_geo.geodesy import (
     arc_to_chord_km,
     chord_to_arc_km,
@@ -47,7 +48,6 @@ log = get_logger(__name__)
 GRID_CRS = 3035
 DIST_NODATA = -1.0
 PER_INHABITANTS = 10_000
-SCORE_COL = "access_2sfca_per_10k"
 MAINLAND, CORSICA = "metropole", "corse"
 GRID_ZONES = (MAINLAND, CORSICA)  # zones the Eurostat 1 km grid covers
 # Zone boxes (lon_min, lat_min, lon_max, lat_max, degrees) of the points (grid cells, places): each island or

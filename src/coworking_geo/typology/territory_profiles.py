@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from coworking_geo.indicators.access import SCORE_COL
+from coworking_geo.indicators.columns import SCORE_COL
 from coworking_geo.geodesy import nearest_km, to_ecef_km
 from coworking_geo.log import get_logger
 from coworking_geo.typology.siting import fibre_column
