@@ -136,3 +136,14 @@ def test_parsing_the_workflow_imports_no_table_or_geometry_library(repo_root: Pa
     imported = {line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")}
     assert "coworking_geo.territories.regions" in imported and "coworking_geo.sources.catalogue" in imported
     assert sorted(imported & set(HEAVY_AT_PARSE)) == []
+
+
+def test_the_report_modules_import_no_statistics_or_raster_library() -> None:
+    """The report, the synthesis, the portraits and the atlas home page only write text: they import neither
+    scipy, scikit-learn nor rasterio (about 0.9 CPU-s in each of those jobs; issue 19)."""
+    code = ("import sys; import coworking_geo.report.page, coworking_geo.report.synthesis, "
+            "coworking_geo.report.portraits, coworking_geo.atlas.index; "
+            "print(sorted(m for m in ('scipy', 'sklearn', 'rasterio') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "[]"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from coworking_geo.atlas.build import read_codes_csv
+from coworking_geo.io import read_codes_csv
 from coworking_geo.report.synthesis import Fig, recompute, sentence, synthesis, synthesis_html, vintage_fr
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,7 +11,6 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.spatial import cKDTree
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -60,6 +59,8 @@ def nearest_km(from_lon: pd.Series, from_lat: pd.Series, to_lon: pd.Series, to_l
     need = 2 if exclude_self else 1
     if tgt.sum() < need or not org.any():
         return out
+    from scipy.spatial import cKDTree  # imported here: the report and the atlas read this module without it
+
     tree = cKDTree(to_ecef_km(np.asarray(to_lon)[tgt], np.asarray(to_lat)[tgt]))
     d, _ = tree.query(to_ecef_km(np.asarray(from_lon)[org], np.asarray(from_lat)[org]), k=need)
     out[org] = chord_to_arc_km(d[:, 1] if exclude_self else d)

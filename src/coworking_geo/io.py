@@ -265,3 +265,12 @@ def inherited_provenance(paths: Sequence[str | os.PathLike[str]], title: str, te
     if territory != "demo":
         prov["sources"] = list(cited.values())
     return prov
+
+
+def read_codes_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a results CSV keeping commune/EPCI codes as text (5-character commune codes)."""
+    codes = ("insee_code", "epci_code", "dep_code", "reg_code", "main_destination")
+    df, _ = read_csv_text(path, dtype={c: str for c in codes})
+    if "insee_code" in df:
+        df["insee_code"] = df["insee_code"].str.zfill(5)
+    return df

@@ -4,9 +4,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from coworking_geo.atlas.build import read_codes_csv
 from coworking_geo.atlas.index import index_page
-from coworking_geo.io import read_table, write_text
+from coworking_geo.io import read_codes_csv, read_table, write_text
 from coworking_geo.log import snakemake_script
 from coworking_geo.report.portraits import territory_label
 from coworking_geo.sources.catalogue import load_sources, provenance_line, title_for

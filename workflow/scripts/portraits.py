@@ -6,8 +6,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from coworking_geo.atlas.build import read_codes_csv
-from coworking_geo.io import write_text
+from coworking_geo.io import read_codes_csv, write_text
 from coworking_geo.log import snakemake_script
 from coworking_geo.report.portraits import PortraitData, build_portraits, territory_label
 from coworking_geo.report.synthesis import MONTHS_FR

@@ -3,8 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
-from coworking_geo.atlas.build import read_codes_csv
-from coworking_geo.io import read_table, write_text
+from coworking_geo.io import read_codes_csv, read_table, write_text
 from coworking_geo.log import snakemake_script
 from coworking_geo.report.portraits import territory_label
 from coworking_geo.report.page import headline_figures, mission_comparison, render_report

@@ -6,7 +6,6 @@ polygons come simplified (:mod:`coworking_geo.atlas.simplify`), EPSG:4326.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -335,17 +334,6 @@ def build_static(key: str, inp: AtlasInputs, path: str, territory: str, territor
     return {"key": key, "title": title, "path": path}
 
 
-def read_codes_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a results CSV keeping commune/EPCI codes as text (5-character commune codes)."""
-    from coworking_geo.io import read_csv_text
-
-    codes = ("insee_code", "epci_code", "dep_code", "reg_code", "main_destination")
-    df, _ = read_csv_text(path, dtype={c: str for c in codes})
-    if "insee_code" in df:
-        df["insee_code"] = df["insee_code"].str.zfill(5)
-    return df
-
-
 def load_inputs(paths: dict[str, str], precision: int, long_commute_km: float) -> AtlasInputs:
     """Read the processed tables and results CSVs, and the communes and départements simplified once by
     the rule ``atlas_geometry`` (:func:`coworking_geo.atlas.simplify.atlas_layer`).
@@ -354,7 +342,7 @@ def load_inputs(paths: dict[str, str], precision: int, long_commute_km: float) -
     programmes, profiles, priority, sites (optional: empty frames when absent).
     """
     from coworking_geo.atlas.simplify import split_atlas_layer
-    from coworking_geo.io import read_table
+    from coworking_geo.io import read_codes_csv, read_table
 
     communes, communes_metric = split_atlas_layer(read_table(paths["atlas_communes"]))
     deps, deps_metric = split_atlas_layer(read_table(paths["atlas_departements"]))

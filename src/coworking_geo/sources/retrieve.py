@@ -32,7 +32,7 @@ from coworking_geo.sources import official
 from coworking_geo.errors import CoworkingGeoError, RetrieveError
 from coworking_geo.sources.integrity import sha256_of, verify_file
 from coworking_geo.sources.official.datagouv import resolve_url
-from coworking_geo.sources.official.mode import MIRROR_ENV, mirror_dir
+from coworking_geo.sources.official.mode import MIRROR_ENV
 from coworking_geo.io import atomic_path, write_text
 from coworking_geo.log import get_logger
 from coworking_geo.sources.catalogue import Source, SourceFile

@@ -34,8 +34,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
-from scipy.stats import chi2_contingency, fisher_exact
 
 from coworking_geo.territories.classify import TERRITORY_CLASSES
 from coworking_geo.errors import ConfigError, InputFileError
@@ -107,6 +105,8 @@ def sum_within_km(lon: pd.Series, lat: pd.Series, pts: pd.DataFrame, values: pd.
     out = np.full(len(lon), np.nan)
     ok = np.isfinite(np.asarray(lon, float)) & np.isfinite(np.asarray(lat, float))
     v = np.asarray(values, float)
+    from scipy.spatial import cKDTree  # scipy is imported where it is used: the report reads this module
+
     tree = cKDTree(to_ecef_km(pts["lon"], pts["lat"]))
     lists = tree.query_ball_point(to_ecef_km(np.asarray(lon)[ok], np.asarray(lat)[ok]), r=arc_to_chord_km(radius_km))
     sums = [np.nansum(v[ix]) if len(ix) and np.isfinite(v[ix]).any() else np.nan for ix in lists]
@@ -414,6 +414,8 @@ def model_fit_by_class(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
     ``chi2_dof``, ``chi2_p`` and ``cramers_v`` (0 = models spread like the places).
     Classes come from :data:`coworking_geo.territories.classify.TERRITORY_CLASSES` (+ ``unknown``).
     """
+    from scipy.stats import chi2_contingency, fisher_exact
+
     df = assignments.merge(feats[["territory_class"]].reset_index(), on="space_id", how="left")
     df["territory_class"] = df["territory_class"].fillna("unknown")
     classes = [c for c in (*TERRITORY_CLASSES, "unknown") if c in set(df["territory_class"])]
