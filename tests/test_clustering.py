@@ -193,3 +193,25 @@ def test_resampling_stops_at_the_first_stable_k_from_the_top() -> None:
     _, _, boots = clustering.score_k_range(X.to_numpy(), "gower", [2, 3, 4, 5, 6, 7], 7, n_bootstrap=5, stop_at=0.8,
                                            also=2)
     assert sorted(boots) == [2, 4, 5, 6, 7]
+
+
+def test_fits_kept_between_runs_give_the_same_answer_without_refitting(tmp_path, monkeypatch) -> None:
+    """A second run on the same features reads every fit and resampling back (nothing is refitted) and gives
+    the same result; a narrower k range reuses them; other features are fitted afresh."""
+    df, _ = blobs()
+    first = cluster(df, "kmeans", 2, 7, seed=7, n_bootstrap=5, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("fit-*.npz"))) == 6 and len(list(tmp_path.glob("boot-*.npz"))) == 4
+
+    def refit(*args, **kwargs):
+        raise AssertionError("refitted")
+    monkeypatch.setattr(clustering, "fit_labels", refit)
+    monkeypatch.setattr(clustering, "bootstrap_stability", refit)
+    again = cluster(df, "kmeans", 2, 7, seed=7, n_bootstrap=5, cache_dir=tmp_path)
+    pd.testing.assert_series_equal(again.labels, first.labels)
+    pd.testing.assert_frame_equal(again.scores, first.scores)
+    pd.testing.assert_frame_equal(again.stability, first.stability)
+    narrower = cluster(df, "kmeans", 2, 6, seed=7, n_bootstrap=5, cache_dir=tmp_path)
+    assert narrower.k == first.k == 4
+    with pytest.raises(AssertionError, match="refitted"):  # one value changed: a new key, a new fit
+        cluster(df.assign(a=df["a"].where(df.index != df.index[0], 99.0)), "kmeans", 2, 7, seed=7, n_bootstrap=5,
+                cache_dir=tmp_path)

@@ -267,6 +267,11 @@ def retrieve_in_process(source_id, settings, logfile):
         handler.close()
 
 
+def fit_cache_dir(wc):
+    """Where the clustering rules keep the fit and resampling of every k between runs (typology/fit_cache.py)."""
+    return f"data/processed/{RUN}{wc.territory}/cache/clustering"
+
+
 def space_entries(wc):
     """Configured spaces sources with their raw files and vintage (plain dicts, passed as params)."""
     return [

@@ -63,6 +63,7 @@ rule typology_space_models:
         silhouette_sample=TYPO["silhouette_sample"],
         bootstrap_max_points=TYPO["bootstrap_max_points"],
         hdbscan_min_cluster_size=TYPO["hdbscan_min_cluster_size"],
+        cache_dir=fit_cache_dir,
     log:
         f"{LOGS}/typology/space_models.log",
     benchmark:
@@ -106,6 +107,7 @@ rule typology_territory_profiles:
         bootstrap_max_points=TYPO["bootstrap_max_points"],
         spatial=TYPO["territory_spatial"],
         fibre_vintage=TYPO["fibre_vintage"],
+        cache_dir=fit_cache_dir,
     log:
         f"{LOGS}/typology/territory_profiles.log",
     benchmark:
@@ -192,6 +194,7 @@ rule typology_economic_models:
         silhouette_sample=TYPO["silhouette_sample"],
         bootstrap_max_points=TYPO["bootstrap_max_points"],
         hdbscan_min_cluster_size=TYPO["hdbscan_min_cluster_size"],
+        cache_dir=fit_cache_dir,
     log:
         f"{LOGS}/typology/economic_models.log",
     benchmark:

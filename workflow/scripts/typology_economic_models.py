@@ -26,7 +26,7 @@ with snakemake_script(smk) as log:
     res = cluster(X, p.method, p.k_min, p.k_max, seed=p.seed, n_bootstrap=p.bootstrap,
                   sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points,
                   min_cluster_size=p.hdbscan_min_cluster_size, weights=economic_weights(X.columns, groups),
-                  stability_threshold=p.stability_threshold, threads=smk.threads)
+                  stability_threshold=p.stability_threshold, threads=smk.threads, cache_dir=p.cache_dir)
     prof = name_economic_models(X, res)
     if res.unstable:
         prof["model_name"] = prof["model_name"] + " (typologie instable)"

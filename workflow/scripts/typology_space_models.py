@@ -27,7 +27,8 @@ with snakemake_script(smk) as log:
                                          n_bootstrap=p.bootstrap, k=p.k, sample_size=p.silhouette_sample,
                                          bootstrap_max_points=p.bootstrap_max_points,
                                          min_cluster_size=p.hdbscan_min_cluster_size,
-                                         stability_threshold=p.stability_threshold, threads=smk.threads),
+                                         stability_threshold=p.stability_threshold, threads=smk.threads,
+                                         cache_dir=p.cache_dir),
                      min_coverage=p.min_feature_coverage, max_class_ari=p.max_class_ari,
                      context_path=smk.input.context)
     prov = provenance(load_sources(smk.input.sources_yaml), list(p.source_ids), p.territory,

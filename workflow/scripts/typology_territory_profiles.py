@@ -23,7 +23,7 @@ with snakemake_script(smk) as log:
     X = model_features(feats, p.min_feature_coverage)
     res = fit_profiles(X, p.k_min, method=p.method, k_max=p.k_max, seed=p.seed, n_bootstrap=p.bootstrap, k=p.k,
                        sample_size=p.silhouette_sample, bootstrap_max_points=p.bootstrap_max_points,
-                       stability_threshold=p.stability_threshold, threads=smk.threads)
+                       stability_threshold=p.stability_threshold, threads=smk.threads, cache_dir=p.cache_dir)
     prof = name_profiles(feats, res)
     if res.k > 1 and res.unstable:
         prof["profile_name"] = prof["profile_name"] + " (typologie instable)"

@@ -26,7 +26,9 @@ answer.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,6 +46,7 @@ from threadpoolctl import threadpool_limits
 
 from coworking_geo.errors import ConfigError
 from coworking_geo.log import get_logger
+from coworking_geo.typology.fit_cache import FitCache
 
 LOG = get_logger(__name__)
 
@@ -207,7 +210,8 @@ NO_RESAMPLE = pd.DataFrame(columns=["resample", "n_points", "ari", "min_jaccard"
 
 def score_k_range(X: np.ndarray, method: str, ks: list[int], seed: int, sample_size: int | None = None,
                   n_bootstrap: int = 0, max_points: int | None = None, stop_at: float | None = None,
-                  also: int | None = None) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, pd.DataFrame]]:
+                  also: int | None = None, cache: FitCache | None = None,
+                  ) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, pd.DataFrame]]:
     """Scores table (one row per k, with ``stability`` = mean bootstrap ARI), the canonical labels of every
     fit and the bootstrap table of every k resampled.
 
@@ -215,32 +219,52 @@ def score_k_range(X: np.ndarray, method: str, ks: list[int], seed: int, sample_s
     :func:`choose_k`), it stops at the first k whose ARI and worst-cluster Jaccard both reach it: that k
     is the one chosen, and the smaller k are left unresampled (NaN stability), since they cannot be chosen.
     Each k draws its resamples from ``seed`` alone, so the values computed do not depend on where the scan
-    stops. ``also`` (a k fixed by configuration) is resampled in any case."""
-    rows, fits, boots = [], {}, {}
+    stops. ``also`` (a k fixed by configuration) is resampled in any case. With ``cache``, the fit and the
+    resampling of a k computed by an earlier run on the same features and settings are read back."""
+    fits, scores, boots = {}, {}, {}
+    fitted, resampled = [], []  # the k computed in this call (the others were read back)
     metric = "cityblock" if method == "gower" else "euclidean"
     for k in ks:
-        labels = canonical_labels(fit_labels(X, method, k, seed), X)
-        rows.append({"k": k, **score_partition(X, labels, seed, sample_size, metric)})
-        fits[k] = labels
+        key = cache.key(X, step="fit", method=method, k=k, seed=seed, sample_size=sample_size) if cache else ""
+        stored = cache.load_fit(key) if cache else None
+        if stored is None:
+            labels = canonical_labels(fit_labels(X, method, k, seed), X)
+            row = score_partition(X, labels, seed, sample_size, metric)
+            row["bic"] = (float(GaussianMixture(n_components=k, random_state=seed, n_init=3, reg_covar=1e-4)
+                                .fit(X).bic(X)) if method == "gmm" else np.nan)
+            fitted.append(k)
+            if cache:
+                cache.save_fit(key, labels, row)
+        else:
+            labels, row = stored
+        fits[k], scores[k] = labels, row
     stable = False
     for k in sorted(ks, reverse=True):
         if n_bootstrap <= 0 or (stable and k != also):
             continue
-        boots[k] = bootstrap_stability(X, fits[k], method, k, n_bootstrap, seed, max_points)
-        stable = stable or (stop_at is not None and min(boots[k]["ari"].mean(), boots[k]["min_jaccard"].mean()) >= stop_at)
-    for row in rows:
-        k = int(row["k"])
-        labels, boot = fits[k], boots.get(k, NO_RESAMPLE)
-        row["stability"] = float(boot["ari"].mean()) if len(boot) else np.nan
-        row["stability_min"] = float(boot["ari"].min()) if len(boot) else np.nan
-        row["cluster_jaccard"] = float(boot["min_jaccard"].mean()) if len(boot) else np.nan
-        if method == "gmm":
-            row["bic"] = float(GaussianMixture(n_components=k, random_state=seed, n_init=3,
-                                               reg_covar=1e-4).fit(X).bic(X))
-        else:
-            row["bic"] = np.nan
-        row["n_clusters"] = int(len(np.unique(labels[labels >= 0])))
-        row["n_noise"] = int((labels < 0).sum())
+        key = cache.key(X, step="resample", method=method, k=k, seed=seed, sample_size=sample_size,
+                        n_bootstrap=n_bootstrap, max_points=max_points) if cache else ""
+        boot = cache.load_boot(key) if cache else None
+        if boot is None:
+            boot = bootstrap_stability(X, fits[k], method, k, n_bootstrap, seed, max_points)
+            resampled.append(k)
+            if cache:
+                cache.save_boot(key, boot)
+        boots[k] = boot
+        stable = stable or (stop_at is not None and min(boot["ari"].mean(), boot["min_jaccard"].mean()) >= stop_at)
+    if cache:
+        LOG.info("%d of %d fits and %d of %d resamplings read back from %s (computed by an earlier run)",
+                 len(ks) - len(fitted), len(ks), len(boots) - len(resampled), len(boots), cache.folder)
+    rows = []
+    for k in ks:
+        labels, row, boot = fits[k], scores[k], boots.get(k, NO_RESAMPLE)
+        rows.append({"k": k, "silhouette": row["silhouette"], "calinski_harabasz": row["calinski_harabasz"],
+                     "davies_bouldin": row["davies_bouldin"],
+                     "stability": float(boot["ari"].mean()) if len(boot) else np.nan,
+                     "stability_min": float(boot["ari"].min()) if len(boot) else np.nan,
+                     "cluster_jaccard": float(boot["min_jaccard"].mean()) if len(boot) else np.nan,
+                     "bic": row["bic"], "n_clusters": int(len(np.unique(labels[labels >= 0]))),
+                     "n_noise": int((labels < 0).sum())})
     return pd.DataFrame(rows), fits, boots
 
 
@@ -369,7 +393,8 @@ def cluster(features: pd.DataFrame, method: str = "kmeans", k_min: int = 2, k_ma
             seed: int = 0, n_bootstrap: int = 20, k: int | None = None, sample_size: int | None = 5000,
             bootstrap_max_points: int | None = 5000, min_cluster_size: int = 10,
             scale: bool = True, weights: dict[str, float] | None = None,
-            stability_threshold: float = STABLE_ARI, threads: int = 1) -> ClusteringResult:
+            stability_threshold: float = STABLE_ARI, threads: int = 1,
+            cache_dir: str | os.PathLike[str] | None = None) -> ClusteringResult:
     """Scale ``features`` (index = unit identifier), choose k in [k_min, k_max] and cluster.
 
     ``threads`` caps the BLAS and OpenMP threads of every fit (threadpoolctl; default 1), so that
@@ -380,16 +405,19 @@ def cluster(features: pd.DataFrame, method: str = "kmeans", k_min: int = 2, k_ma
     stability are still computed over the range for the record). HDBSCAN chooses
     its own number of clusters. ``weights`` (per column) are used by ``gower``
     only. Silhouette is computed on at most ``sample_size`` points (it is O(n²)).
-    ``centers`` are the cluster means of the z-scored features whatever the method.
+    ``centers`` are the cluster means of the z-scored features whatever the method. ``cache_dir`` keeps
+    the fit and the resampling of every k for later runs (:mod:`coworking_geo.typology.fit_cache`).
     """
+    cache = FitCache(Path(cache_dir)) if cache_dir is not None else None
     with threadpool_limits(limits=max(1, int(threads))):
         return _cluster(features, method, k_min, k_max, seed, n_bootstrap, k, sample_size, bootstrap_max_points,
-                        min_cluster_size, scale, weights, stability_threshold)
+                        min_cluster_size, scale, weights, stability_threshold, cache)
 
 
 def _cluster(features: pd.DataFrame, method: str, k_min: int, k_max: int, seed: int, n_bootstrap: int,
              k: int | None, sample_size: int | None, bootstrap_max_points: int | None, min_cluster_size: int,
-             scale: bool, weights: dict[str, float] | None, stability_threshold: float) -> ClusteringResult:
+             scale: bool, weights: dict[str, float] | None, stability_threshold: float,
+             cache: FitCache | None) -> ClusteringResult:
     if features.index.has_duplicates:
         dup = features.index[features.index.duplicated()].unique()[:5].tolist()
         raise ConfigError(f"clustering needs unique identifiers; duplicated: {dup}")
@@ -424,7 +452,7 @@ def _cluster(features: pd.DataFrame, method: str, k_min: int, k_max: int, seed: 
         if k is not None and k not in ks:
             ks = sorted({*ks, k})
         scores, fits, boots = score_k_range(X, method, ks, seed, sample_size, n_bootstrap, bootstrap_max_points,
-                                            stop_at=stability_threshold, also=k)
+                                            stop_at=stability_threshold, also=k, cache=cache)
         best_k, reason = choose_k(scores, stability_threshold)
         if k is not None:
             scores["chosen"] = scores["k"].eq(k)
