@@ -347,7 +347,7 @@ def _rows_html(df: pd.DataFrame, cols: list[str]) -> str:
         for c, v in zip(cols, row, strict=True):
             raw = _raw(v)
             num = isinstance(raw, int | float) and not isinstance(raw, bool) and value_fr(c, raw) is None
-            cls = ' class="num"' if num else ""
+            cls = ' class="num"' if num or (raw == "" and numeric(c)) else ""  # a missing number's dash aligns too
             cells.append(f'<td{cls} data-col="{html.escape(c)}" data-value="{html.escape(str(raw))}">'
                          f"{html.escape(cell_display(c, v))}</td>")
         body.append(f'<tr data-row="{i}">' + "".join(cells) + "</tr>")
