@@ -313,6 +313,15 @@ def test_datagouv_resource_selection() -> None:
     assert pick_resource(dataset, {**sel, "period": "latest"})["url"] == "https://x/2025t3.xlsx"
     assert [quarter_of(t) for t in ("Observatoire T1 2018 (xlsx)", "2020t3-obs.xlsx", "2024_T4", "rapport 2019")] == [
         "2018T1", "2020T3", "2024T4", None]
+    # the older ARCEP naming, as linked from public projects (OPEN_DATA__deploiements-THD_2017_T4.xlsx):
+    # the configured selector of config/sources.yaml finds its 2018 T1 workbook too
+    older = {"resources": [
+        {"title": "OPEN_DATA__deploiements-THD_2017_T4.xlsx", "format": "xlsx", "url": "https://x/2017t4.xlsx"},
+        {"title": "OPEN_DATA__deploiements-THD_2018_T1.xlsx", "format": "xlsx", "url": "https://x/2018_t1.xlsx"},
+    ]}
+    sources = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "sources.yaml").read_text(encoding="utf-8"))
+    configured = sources["arcep_ftth_2018t1"]["files"][0]["resource"]
+    assert pick_resource(older, configured)["url"] == "https://x/2018_t1.xlsx"
 
 
 # ---------------------------------------------------------------- Eurostat GISCO census grid
