@@ -205,7 +205,41 @@ def score_partition(X: np.ndarray, labels: np.ndarray, seed: int, sample_size: i
     }
 
 
-NO_RESAMPLE = pd.DataFrame(columns=["resample", "n_points", "ari", "min_jaccard"])
+def no_resample() -> pd.DataFrame:
+    """An empty bootstrap table (a k not resampled)."""
+    return pd.DataFrame(columns=["resample", "n_points", "ari", "min_jaccard"])
+
+
+def _fit_of_k(X: np.ndarray, method: str, k: int, seed: int, sample_size: int | None,
+              cache: FitCache | None) -> tuple[np.ndarray, dict[str, float], bool]:
+    """Canonical labels and scores of the fit of ``k`` (read back from ``cache`` when an earlier run made
+    it), and whether it was computed here."""
+    key = cache.key(X, step="fit", method=method, k=k, seed=seed, sample_size=sample_size) if cache else ""
+    stored = cache.load_fit(key) if cache else None
+    if stored is not None:
+        return stored[0], stored[1], False
+    labels = canonical_labels(fit_labels(X, method, k, seed), X)
+    row = score_partition(X, labels, seed, sample_size, "cityblock" if method == "gower" else "euclidean")
+    row["bic"] = (float(GaussianMixture(n_components=k, random_state=seed, n_init=3, reg_covar=1e-4).fit(X).bic(X))
+                  if method == "gmm" else np.nan)
+    if cache:
+        cache.save_fit(key, labels, row)
+    return labels, row, True
+
+
+def _resampling_of_k(X: np.ndarray, labels: np.ndarray, method: str, k: int, seed: int, sample_size: int | None,
+                     n_bootstrap: int, max_points: int | None, cache: FitCache | None) -> tuple[pd.DataFrame, bool]:
+    """Bootstrap table of ``k`` (:func:`bootstrap_stability`, read back from ``cache`` when an earlier run
+    made it), and whether it was computed here."""
+    key = cache.key(X, step="resample", method=method, k=k, seed=seed, sample_size=sample_size,
+                    n_bootstrap=n_bootstrap, max_points=max_points) if cache else ""
+    stored = cache.load_boot(key) if cache else None
+    if stored is not None:
+        return stored, False
+    boot = bootstrap_stability(X, labels, method, k, n_bootstrap, seed, max_points)
+    if cache:
+        cache.save_boot(key, boot)
+    return boot, True
 
 
 def score_k_range(X: np.ndarray, method: str, ks: list[int], seed: int, sample_size: int | None = None,
@@ -222,42 +256,25 @@ def score_k_range(X: np.ndarray, method: str, ks: list[int], seed: int, sample_s
     stops. ``also`` (a k fixed by configuration) is resampled in any case. With ``cache``, the fit and the
     resampling of a k computed by an earlier run on the same features and settings are read back."""
     fits, scores, boots = {}, {}, {}
-    fitted, resampled = [], []  # the k computed in this call (the others were read back)
-    metric = "cityblock" if method == "gower" else "euclidean"
+    n_computed = [0, 0]  # fits, resamplings computed in this call (the others were read back)
     for k in ks:
-        key = cache.key(X, step="fit", method=method, k=k, seed=seed, sample_size=sample_size) if cache else ""
-        stored = cache.load_fit(key) if cache else None
-        if stored is None:
-            labels = canonical_labels(fit_labels(X, method, k, seed), X)
-            row = score_partition(X, labels, seed, sample_size, metric)
-            row["bic"] = (float(GaussianMixture(n_components=k, random_state=seed, n_init=3, reg_covar=1e-4)
-                                .fit(X).bic(X)) if method == "gmm" else np.nan)
-            fitted.append(k)
-            if cache:
-                cache.save_fit(key, labels, row)
-        else:
-            labels, row = stored
-        fits[k], scores[k] = labels, row
+        fits[k], scores[k], computed = _fit_of_k(X, method, k, seed, sample_size, cache)
+        n_computed[0] += computed
     stable = False
     for k in sorted(ks, reverse=True):
         if n_bootstrap <= 0 or (stable and k != also):
             continue
-        key = cache.key(X, step="resample", method=method, k=k, seed=seed, sample_size=sample_size,
-                        n_bootstrap=n_bootstrap, max_points=max_points) if cache else ""
-        boot = cache.load_boot(key) if cache else None
-        if boot is None:
-            boot = bootstrap_stability(X, fits[k], method, k, n_bootstrap, seed, max_points)
-            resampled.append(k)
-            if cache:
-                cache.save_boot(key, boot)
-        boots[k] = boot
-        stable = stable or (stop_at is not None and min(boot["ari"].mean(), boot["min_jaccard"].mean()) >= stop_at)
+        boots[k], computed = _resampling_of_k(X, fits[k], method, k, seed, sample_size, n_bootstrap, max_points,
+                                              cache)
+        n_computed[1] += computed
+        stable = stable or (stop_at is not None and
+                            min(boots[k]["ari"].mean(), boots[k]["min_jaccard"].mean()) >= stop_at)
     if cache:
         LOG.info("%d of %d fits and %d of %d resamplings read back from %s (computed by an earlier run)",
-                 len(ks) - len(fitted), len(ks), len(boots) - len(resampled), len(boots), cache.folder)
+                 len(ks) - n_computed[0], len(ks), len(boots) - n_computed[1], len(boots), cache.folder)
     rows = []
     for k in ks:
-        labels, row, boot = fits[k], scores[k], boots.get(k, NO_RESAMPLE)
+        labels, row, boot = fits[k], scores[k], boots.get(k, no_resample())
         rows.append({"k": k, "silhouette": row["silhouette"], "calinski_harabasz": row["calinski_harabasz"],
                      "davies_bouldin": row["davies_bouldin"],
                      "stability": float(boot["ari"].mean()) if len(boot) else np.nan,
@@ -445,7 +462,7 @@ def _cluster(features: pd.DataFrame, method: str, k_min: int, k_max: int, seed: 
         reason = (f"HDBSCAN (min_cluster_size={min_cluster_size}) found {k_found} clusters and "
                   f"{int((labels < 0).sum())} noise points; k is not chosen by scores")
         stability = (bootstrap_stability(X, labels, method, k_used, n_bootstrap, seed, bootstrap_max_points)
-                     if n_bootstrap > 0 else NO_RESAMPLE)
+                     if n_bootstrap > 0 else no_resample())
     else:
         n_distinct = len(np.unique(X, axis=0))
         ks = [kk for kk in range(k_min, k_max + 1) if kk < n and kk <= n_distinct] or [min(k_min, n_distinct, n - 1)]
@@ -462,7 +479,7 @@ def _cluster(features: pd.DataFrame, method: str, k_min: int, k_max: int, seed: 
             k_used = best_k
             at_end = len(ks) > 1 and k_used in (min(ks), max(ks))
         labels = fits[k_used]
-        stability = boots.get(k_used, NO_RESAMPLE)
+        stability = boots.get(k_used, no_resample())
     scores.insert(0, "method", method)
     labs = np.unique(labels[labels >= 0])
     Z = zscores.to_numpy()
