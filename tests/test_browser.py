@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from coworking_geo.atlas.build import THEMES, build_map
-from coworking_geo.atlas.screenshot import CHROMIUM, CHROMIUM_ARGS, check_pages, chromium_available
+from coworking_geo.atlas.screenshot import CHROMIUM, CHROMIUM_ARGS, check_pages, chromium_available, screenshot_pages
 from coworking_geo.sources.catalogue import load_sources
 
 pytestmark = [
@@ -137,3 +137,18 @@ def test_atlas_search_alencon_and_switch_indicator(territory: str) -> None:
             assert errors == []
         finally:
             browser.close()
+
+
+def test_france_pages_fit_a_phone_and_a_desktop(tmp_path: Path) -> None:
+    """The France report, atlas home page, one-page atlas and the Orne portrait at 1400 and 420 px: nothing
+    wider than the window (a reader never scrolls sideways to find a figure), no console error."""
+    res = REPO / "results" / "france"
+    pages = {"report": res / "report.html", "index": res / "atlas" / "index.html", "atlas": res / "atlas" / "atlas.html",
+             "portrait": res / "portraits" / "61.html"}
+    if not all(p.exists() for p in pages.values()):
+        pytest.skip("no France run: COWORKING_GEO_MIRROR=../shared/data snakemake --cores 2 --config territory=france")
+    shots = screenshot_pages(pages, tmp_path)
+    assert len(shots) == 8
+    assert [(s["name"], s["width"], s["overflow_px"]) for s in shots if s["overflow_px"] > 0] == []
+    assert [(s["name"], s["width"], s["console_errors"]) for s in shots if s["console_errors"]] == []
+

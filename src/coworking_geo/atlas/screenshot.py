@@ -133,7 +133,8 @@ def screenshot_pages(pages: dict[str, str | os.PathLike[str]], shots_dir: str | 
                      widths: tuple[int, ...] = (1400, 420), timeout_s: float = 120.0) -> list[dict[str, object]]:
     """Screenshot each page (name → HTML path) at each width: ``<name>_<width>.png`` (full page, except the
     atlas map, which fills the window). Waits for ``window.cgReady`` on the atlas. Returns one record per
-    shot: name, width, seconds to open, console errors (tile failures ignored)."""
+    shot: name, width, seconds to open, ``overflow_px`` (how far the page is wider than the window: what a
+    reader would have to scroll sideways to see) and console errors (tile failures ignored)."""
     from playwright.sync_api import sync_playwright
 
     shots = Path(shots_dir)
@@ -157,8 +158,9 @@ def screenshot_pages(pages: dict[str, str | os.PathLike[str]], shots_dir: str | 
                     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
                     shot = shots / f"{name}_{w}.png"
                     page.screenshot(path=str(shot), full_page=not is_map)
+                    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
                     out.append({"name": name, "page": path.name, "width": w, "screenshot": shot.name,
-                                "open_s": round(time.perf_counter() - t0, 2),
+                                "open_s": round(time.perf_counter() - t0, 2), "overflow_px": int(overflow),
                                 "console_errors": [e for e in errors if not _is_tile_error(e)]})
                     ctx.close()
         finally:
