@@ -46,7 +46,7 @@ from threadpoolctl import threadpool_limits
 
 from coworking_geo.errors import ConfigError
 from coworking_geo.log import get_logger
-from coworking_geo.typology.fit_cache import FitCache
+from coworking_geo.typology.fit_cache import BOOT_COLUMNS, FitCache
 
 LOG = get_logger(__name__)
 
@@ -207,7 +207,7 @@ def score_partition(X: np.ndarray, labels: np.ndarray, seed: int, sample_size: i
 
 def no_resample() -> pd.DataFrame:
     """An empty bootstrap table (a k not resampled)."""
-    return pd.DataFrame(columns=["resample", "n_points", "ari", "min_jaccard"])
+    return pd.DataFrame(columns=BOOT_COLUMNS)
 
 
 def _fit_of_k(X: np.ndarray, method: str, k: int, seed: int, sample_size: int | None,
@@ -393,7 +393,7 @@ def bootstrap_stability(X: np.ndarray, reference: np.ndarray, method: str, k: in
                 ref, pred = reference, _predict_nearest(X[idx], lab_b, X)
         rows.append({"resample": b, "n_points": m, "ari": float(adjusted_rand_score(ref, pred)),
                      "min_jaccard": min_jaccard(ref, pred)})
-    return pd.DataFrame(rows, columns=["resample", "n_points", "ari", "min_jaccard"])
+    return pd.DataFrame(rows, columns=BOOT_COLUMNS)
 
 
 def one_group(features: pd.DataFrame, reason: str) -> ClusteringResult:

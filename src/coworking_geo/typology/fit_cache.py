@@ -24,6 +24,7 @@ import pandas as pd
 
 from coworking_geo.io import atomic_path
 
+#: columns of a bootstrap table (one row per resample; see clustering.bootstrap_stability)
 BOOT_COLUMNS = ["resample", "n_points", "ari", "min_jaccard"]
 
 
