@@ -215,3 +215,54 @@ def test_fits_kept_between_runs_give_the_same_answer_without_refitting(tmp_path,
     with pytest.raises(AssertionError, match="refitted"):  # one value changed: a new key, a new fit
         cluster(df.assign(a=df["a"].where(df.index != df.index[0], 99.0)), "kmeans", 2, 7, seed=7, n_bootstrap=5,
                 cache_dir=tmp_path)
+
+
+def test_adjusted_rand_index_equals_scikit_learn_to_the_last_bit() -> None:
+    """The project's ARI (no scikit-learn import) gives scikit-learn's value exactly, on integer and string
+    labels, noise (-1) included."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from coworking_geo.typology.agreement import adjusted_rand_index
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(2, 2000))
+        a = rng.integers(-1, int(rng.integers(1, 9)), n)
+        b = np.where(rng.random(n) < 0.7, a, rng.integers(0, 6, n))
+        assert adjusted_rand_index(a, b) == adjusted_rand_score(a, b)
+    names = np.array(["rural", "metropole", "rural", "periurbain", "metropole", "rural"])
+    models = np.array([1, 2, 1, 1, 2, 3])
+    assert adjusted_rand_index(names, models) == adjusted_rand_score(names, models) == pytest.approx(7 / 22)
+    assert adjusted_rand_index([0, 0, 1, 1], [5, 5, 7, 7]) == 1.0
+
+
+def test_a_cached_refit_imports_no_scikit_learn(tmp_path) -> None:
+    """With every fit and resampling of the range read back from the cache, clustering imports neither
+    scikit-learn nor kmedoids (their start-up is most of a re-run after a k range change, issue 19)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+import numpy as np, pandas as pd
+from coworking_geo.typology.clustering import cluster
+rng = np.random.default_rng(0)
+X = pd.DataFrame(np.vstack([rng.normal(c, 0.3, (50, 2)) for c in (0, 4, 8)]), columns=["a", "b"])
+X.index = [f"u{{i:03d}}" for i in range(len(X))]
+first = cluster(X, "kmeans", 2, 5, seed=1, n_bootstrap=4, cache_dir={str(tmp_path)!r})
+assert "sklearn" in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+    again = f"""
+import sys
+import numpy as np, pandas as pd
+from coworking_geo.typology.clustering import cluster
+rng = np.random.default_rng(0)
+X = pd.DataFrame(np.vstack([rng.normal(c, 0.3, (50, 2)) for c in (0, 4, 8)]), columns=["a", "b"])
+X.index = [f"u{{i:03d}}" for i in range(len(X))]
+res = cluster(X, "kmeans", 2, 4, seed=1, n_bootstrap=4, cache_dir={str(tmp_path)!r})
+assert res.k == 3, res.reason
+heavy = sorted(m for m in ("sklearn", "kmedoids", "scipy.spatial") if m in sys.modules)
+assert not heavy, heavy
+"""
+    subprocess.run([sys.executable, "-c", again], check=True)

@@ -277,3 +277,22 @@ def test_census_fields_are_features_of_the_space_models(tmp_path) -> None:
     assert w.round(12).nunique() == 1  # every group, census ones included, weighs the same
     kept, _ = reject_territory_features(X, f["territory_class"])
     assert [c for c in X.columns if c.startswith("census:")] == [c for c in kept.columns if c.startswith("census:")]
+
+
+def test_tests_of_independence_equal_scipy_stats() -> None:
+    """Pearson's χ² equals scipy.stats.chi2_contingency to the last bit and Fisher's two-sided p-value
+    fisher_exact to 1e-9 (relative), on random tables from 2 × 2 to 7 × 9 and counts from 0 to 2,000."""
+    from scipy.stats import chi2_contingency, fisher_exact
+
+    from coworking_geo.typology.independence import chi2_independence, fisher_two_sided
+
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        t = rng.integers(0, int(rng.choice([5, 50, 2000])), (2, 2))
+        assert fisher_two_sided(t) == pytest.approx(fisher_exact(t)[1], rel=1e-9, abs=1e-300)
+    for _ in range(100):
+        t = rng.integers(1, 300, (int(rng.integers(2, 8)), int(rng.integers(2, 10))))
+        stat, p, dof, _ = chi2_contingency(t, correction=False)
+        assert chi2_independence(t) == (stat, p, dof)
+    assert fisher_two_sided(np.array([[3, 1], [1, 3]])) == pytest.approx(0.4857142857)  # R: fisher.test
+    assert fisher_two_sided(np.array([[0, 0], [4, 5]])) == 1.0

@@ -56,6 +56,17 @@ def test_france_models_do_not_restate_the_territory_class(france_tables, repo_ro
     # the places of every class are in the table, as many as in the register
     by_class = feats["territory_class"].value_counts()
     assert fit.groupby("territory_class")["n_places"].sum().sort_index().tolist() == by_class.sort_index().tolist()
+    # the tests of independence equal scipy.stats' (χ² to the last bit, Fisher to 1e-9) on the France table
+    from scipy.stats import chi2_contingency, fisher_exact
+
+    tab = fit.pivot(index="model_id", columns="territory_class", values="n_places").reindex(
+        index=pd.unique(fit["model_id"]), columns=pd.unique(fit["territory_class"]))  # the table's own order
+    chi2, p, dof, _ = chi2_contingency(tab.to_numpy(), correction=False)
+    assert (fit["chi2"].iloc[0], fit["chi2_p"].iloc[0], fit["chi2_dof"].iloc[0]) == (chi2, p, dof)
+    m_n, c_n = tab.sum(axis=1), tab.sum(axis=0)
+    for r in fit.itertuples():
+        a, m, c = int(r.n_places), int(m_n[r.model_id]), int(c_n[r.territory_class])
+        assert r.fisher_p == pytest.approx(fisher_exact([[a, m - a], [c - a, n - m - c + a]])[1], rel=1e-9, abs=1e-300)
 
 
 @pytest.mark.mirror

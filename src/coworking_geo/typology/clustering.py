@@ -32,21 +32,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import kmedoids
-from scipy.spatial.distance import cdist
-from sklearn.cluster import HDBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans
-from sklearn.metrics import (
-    adjusted_rand_score,
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    silhouette_score,
-)
-from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 from coworking_geo.errors import ConfigError
 from coworking_geo.log import get_logger
+from coworking_geo.typology.agreement import adjusted_rand_index
 from coworking_geo.typology.fit_cache import BOOT_COLUMNS, FitCache
+
+# scikit-learn, kmedoids and scipy are imported in the functions that fit or score (2-3 CPU-seconds of
+# start-up): a run whose fits are all read back from the cache needs none of them (issue 19).
 
 LOG = get_logger(__name__)
 
@@ -140,6 +134,9 @@ def gower_space(features: pd.DataFrame, weights: dict[str, float] | None = None)
 
 def _fit_medoids(X: np.ndarray, k: int, seed: int, init: str = "build") -> tuple[np.ndarray, np.ndarray]:
     """Labels of every row and the row numbers of the k medoids (k-medoids on the L1 distance of ``X``)."""
+    import kmedoids
+    from scipy.spatial.distance import cdist
+
     n = len(X)
     fit = np.arange(n) if n <= GOWER_FIT_MAX else np.sort(
         np.random.default_rng(seed).choice(n, GOWER_FIT_MAX, replace=False))
@@ -159,6 +156,9 @@ def _check(method: str, n: int) -> None:
 
 def fit_labels(X: np.ndarray, method: str, k: int, seed: int, min_cluster_size: int = 10) -> np.ndarray:
     """Raw labels of one fit (not canonical). ``k`` is ignored by HDBSCAN."""
+    from sklearn.cluster import HDBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans
+    from sklearn.mixture import GaussianMixture
+
     _check(method, len(X))
     if method == "kmeans":
         if len(X) > LARGE_N:
@@ -192,6 +192,8 @@ def score_partition(X: np.ndarray, labels: np.ndarray, seed: int, sample_size: i
     Noise points (-1) are left out. NaN when fewer than two clusters remain.
     Calinski-Harabasz and Davies-Bouldin are Euclidean in the coordinates ``X``.
     """
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
     keep = labels >= 0
     Xk, lk = X[keep], labels[keep]
     nan = {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
@@ -220,6 +222,8 @@ def _fit_of_k(X: np.ndarray, method: str, k: int, seed: int, sample_size: int | 
         return stored[0], stored[1], False
     labels = canonical_labels(fit_labels(X, method, k, seed), X)
     row = score_partition(X, labels, seed, sample_size, "cityblock" if method == "gower" else "euclidean")
+    from sklearn.mixture import GaussianMixture
+
     row["bic"] = (float(GaussianMixture(n_components=k, random_state=seed, n_init=3, reg_covar=1e-4).fit(X).bic(X))
                   if method == "gmm" else np.nan)
     if cache:
@@ -370,6 +374,8 @@ def bootstrap_stability(X: np.ndarray, reference: np.ndarray, method: str, k: in
     reference cluster's Jaccard index, as in Hennig's clusterboot). A resample
     with fewer than k distinct points is drawn again (k clusters cannot be refitted on it).
     """
+    from scipy.spatial.distance import cdist
+
     rng = np.random.default_rng(seed)
     n = len(X)
     m = min(n, max_points) if max_points else n
@@ -391,7 +397,7 @@ def bootstrap_stability(X: np.ndarray, reference: np.ndarray, method: str, k: in
                 ref, pred = reference[idx], lab_b
             else:
                 ref, pred = reference, _predict_nearest(X[idx], lab_b, X)
-        rows.append({"resample": b, "n_points": m, "ari": float(adjusted_rand_score(ref, pred)),
+        rows.append({"resample": b, "n_points": m, "ari": adjusted_rand_index(ref, pred),
                      "min_jaccard": min_jaccard(ref, pred)})
     return pd.DataFrame(rows, columns=BOOT_COLUMNS)
 
@@ -486,6 +492,8 @@ def _cluster(features: pd.DataFrame, method: str, k_min: int, k_max: int, seed: 
     centers = pd.DataFrame([Z[labels == lab].mean(axis=0) for lab in labs], index=labs, columns=zscores.columns)
     medoids: list[str] = []
     if method == "gower":
+        from scipy.spatial.distance import cdist
+
         for lab in labs:
             members = np.flatnonzero(labels == lab)
             within = cdist(X[members], X[members], "cityblock").sum(axis=1) if len(members) <= GOWER_FIT_MAX else \

@@ -45,6 +45,8 @@ from coworking_geo.geodesy import (
 )
 from coworking_geo.labels import TERRITORY_CLASS_FR
 from coworking_geo.log import get_logger
+from coworking_geo.typology.agreement import adjusted_rand_index
+from coworking_geo.typology.independence import chi2_independence, fisher_two_sided
 
 if TYPE_CHECKING:  # scikit-learn (through clustering) is imported by the functions that fit
     from coworking_geo.typology.clustering import ClusteringResult
@@ -90,10 +92,7 @@ MIN_CELL = 5
 
 def commune_centroid_table(communes: pd.DataFrame) -> pd.DataFrame:
     """insee_code, lon, lat of each commune's centroid (degrees, EPSG:4326; computed in its metric CRS)."""
-    if "lon" in communes and "lat" in communes:
-        return communes[["insee_code", "lon", "lat"]].copy()
-    cent = commune_centroids(communes)
-    return cent.reset_index().rename(columns={cent.index.name or "index": "insee_code"})
+    return commune_centroids(communes).reset_index()
 
 
 def sum_within_km(lon: pd.Series, lat: pd.Series, pts: pd.DataFrame, values: pd.Series, radius_km: float) -> np.ndarray:
@@ -280,13 +279,11 @@ def reject_territory_features(X: pd.DataFrame, territory_class: pd.Series,
 
 def collapse_checks(labels: pd.Series, feats: pd.DataFrame) -> dict[str, float]:
     """ARI of the model labels with the territory class and with the crossing class × type (0 = unrelated)."""
-    from sklearn.metrics import adjusted_rand_score
-
     lab = labels.reindex(feats.index).to_numpy()
     cls = feats["territory_class"].astype(str).to_numpy()
     cross = (feats["territory_class"].astype(str) + "|" + feats["types"].astype(str)).to_numpy()
-    return {"ari_territory_class": float(adjusted_rand_score(cls, lab)),
-            "ari_class_x_type": float(adjusted_rand_score(cross, lab))}
+    return {"ari_territory_class": adjusted_rand_index(cls, lab),
+            "ari_class_x_type": adjusted_rand_index(cross, lab)}
 
 
 def model_features(feats: pd.DataFrame, min_coverage: float = 0.5) -> pd.DataFrame:
@@ -414,8 +411,6 @@ def model_fit_by_class(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
     ``chi2_dof``, ``chi2_p`` and ``cramers_v`` (0 = models spread like the places).
     Classes come from :data:`coworking_geo.territories.classify.TERRITORY_CLASSES` (+ ``unknown``).
     """
-    from scipy.stats import chi2_contingency, fisher_exact
-
     df = assignments.merge(feats[["territory_class"]].reset_index(), on="space_id", how="left")
     df["territory_class"] = df["territory_class"].fillna("unknown")
     classes = [c for c in (*TERRITORY_CLASSES, "unknown") if c in set(df["territory_class"])]
@@ -423,7 +418,7 @@ def model_fit_by_class(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
     n = int(tab.to_numpy().sum())
     names = assignments.drop_duplicates("model_id").set_index("model_id")["model_name"]
     if tab.shape[0] > 1 and tab.shape[1] > 1:
-        chi2, p, dof, _ = chi2_contingency(tab.to_numpy(), correction=False)
+        chi2, p, dof = chi2_independence(tab.to_numpy())
         v = float(np.sqrt(chi2 / n / (min(tab.shape) - 1)))
     else:
         chi2, p, dof, v = np.nan, np.nan, 0, np.nan
@@ -434,7 +429,7 @@ def model_fit_by_class(feats: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
             obs = int(cast(int, tab.at[mid, c]))
             c_n = int(tab[c].sum())
             expected = m_n * c_n / n
-            _, fp = fisher_exact([[obs, m_n - obs], [c_n - obs, n - m_n - c_n + obs]])
+            fp = fisher_two_sided(np.array([[obs, m_n - obs], [c_n - obs, n - m_n - c_n + obs]]))
             rows.append({"model_id": int(mid), "model_name": names.get(mid), "territory_class": c, "n_places": obs,
                          "share": obs / m_n, "class_share": c_n / n, "expected": expected,
                          "lift": obs / expected if expected else np.nan, "fisher_p": float(fp)})
