@@ -7,10 +7,14 @@ mean Earth radius); at commune scale the error against the ellipsoid is below
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -72,19 +76,30 @@ def metric_crs_for(dep_code: str) -> int:
     return METRIC_CRS_BY_DEP.get(str(dep_code), METRO_METRIC_CRS)
 
 
-def commune_centroids(communes: gpd.GeoDataFrame, code_col: str = "insee_code", dep_col: str = "dep_code") -> pd.DataFrame:
-    """Centroid lon/lat (EPSG:4326) of commune polygons, each computed in its metric CRS.
+def commune_centroids(communes: pd.DataFrame, code_col: str = "insee_code") -> pd.DataFrame:
+    """Centroid ``lon, lat`` (degrees, EPSG:4326) of every commune, indexed by commune code.
 
-    Returns a frame indexed by commune code with columns ``lon, lat``. Empty
-    geometries get NA.
+    A table of ``communes.parquet`` carries them (computed once, by the national communes rule, with
+    :func:`centroids_of_polygons`); any other frame of polygons has them computed here.
     """
-    gdf = communes[[code_col, dep_col, communes.geometry.name]].copy()
+    if {"lon", "lat"} <= set(communes.columns):
+        out = pd.DataFrame({"lon": communes["lon"].to_numpy(dtype="float64"),
+                            "lat": communes["lat"].to_numpy(dtype="float64")},
+                           index=pd.Index(communes[code_col].to_numpy(), name=code_col))
+        return out
+    return centroids_of_polygons(communes, code_col).set_index(code_col)
+
+
+def centroids_of_polygons(communes: gpd.GeoDataFrame, code_col: str = "insee_code",
+                          dep_col: str = "dep_code") -> pd.DataFrame:
+    """``code_col, lon, lat`` of the centroid of each polygon (in the row order of ``communes``), each computed
+    in the metric CRS of its département (Lambert-93 or the overseas UTM zone) and given in EPSG:4326
+    degrees. Empty geometries get NaN."""
+    gdf = communes[[code_col, dep_col, communes.geometry.name]].reset_index(drop=True)
     crs_of = gdf[dep_col].astype(str).map(metric_crs_for)
-    parts = []
+    lon = np.full(len(gdf), np.nan)
+    lat = np.full(len(gdf), np.nan)
     for epsg, idx in crs_of.groupby(crs_of).groups.items():  # at most 5 groups: one per metric CRS
-        sub = gdf.loc[idx]
-        cent = sub.geometry.to_crs(epsg).centroid.to_crs(4326)
-        parts.append(pd.DataFrame({"lon": cent.x.to_numpy(), "lat": cent.y.to_numpy()}, index=sub[code_col].to_numpy()))
-    out = pd.concat(parts)
-    out.index.name = code_col
-    return out
+        cent = gdf.geometry.loc[idx].to_crs(epsg).centroid.to_crs(4326)
+        lon[np.asarray(idx)], lat[np.asarray(idx)] = cent.x.to_numpy(), cent.y.to_numpy()
+    return pd.DataFrame({code_col: gdf[code_col].to_numpy(), "lon": lon, "lat": lat})

@@ -17,15 +17,17 @@ import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from coworking_geo.errors import InputFileError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 PROVENANCE_KEY = b"coworking_geo:provenance"
 
@@ -94,12 +96,21 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     return json.loads(side.read_text(encoding="utf-8")) if side.exists() else None
 
 
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame | gpd.GeoDataFrame:
-    """Read a Parquet table written by :func:`write_parquet`, as GeoDataFrame when it has geometry."""
-    meta = pq.read_schema(path).metadata or {}
-    if b"geo" in meta:
-        return gpd.read_parquet(path)
-    return pd.read_parquet(path)
+def read_table(path: str | os.PathLike[str], geometry: bool = True) -> pd.DataFrame | gpd.GeoDataFrame:
+    """Read a Parquet table written by :func:`write_parquet`, as GeoDataFrame when it has geometry.
+
+    ``geometry=False`` reads the attributes only, as a DataFrame (no polygon is decoded, geopandas is not
+    imported)."""
+    schema = pq.read_schema(path)
+    geo = (schema.metadata or {}).get(b"geo")
+    if geo is None:
+        return pd.read_parquet(path)
+    if not geometry:
+        geometry_columns = set(json.loads(geo).get("columns", {}))
+        return pd.read_parquet(path, columns=[c for c in schema.names if c not in geometry_columns])
+    import geopandas as gpd
+
+    return gpd.read_parquet(path)
 
 
 def _decode(raw: bytes) -> tuple[str, str]:

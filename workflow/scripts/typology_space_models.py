@@ -13,8 +13,8 @@ from coworking_geo.typology.space_models import (
 smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:
     p = smk.params
-    spaces = read_table(smk.input.spaces)
-    communes = with_employed(read_table(smk.input.communes), read_table(smk.input.indicators))
+    spaces = read_table(smk.input.spaces, geometry=False)  # places and communes carry their lon/lat
+    communes = with_employed(read_table(smk.input.communes, geometry=False), read_table(smk.input.indicators))
     census = None
     if p.census_id:  # the France Tiers-Lieux census is configured: its fields are features too
         files = list(smk.input.census)
@@ -22,7 +22,7 @@ with snakemake_script(smk) as log:
                                    path=files[0])
         census = link_spaces(raw, spaces, p.census_id)
     feats = space_features(spaces, communes, around_km=p.around_km, spaces_path=smk.input.spaces, census=census)
-    out = fit_models(feats, read_table(smk.input.context) if len(feats) < p.min_places else None,
+    out = fit_models(feats, read_table(smk.input.context, geometry=False) if len(feats) < p.min_places else None,
                      cluster_kwargs=dict(method=p.method, k_min=p.k_min, k_max=p.k_max, seed=p.seed,
                                          n_bootstrap=p.bootstrap, k=p.k, sample_size=p.silhouette_sample,
                                          bootstrap_max_points=p.bootstrap_max_points,

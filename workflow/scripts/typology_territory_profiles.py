@@ -17,8 +17,8 @@ smk = snakemake  # noqa: F821
 with snakemake_script(smk) as log:
     p = smk.params
     income = read_filosofi(smk.input.income, read_table(smk.input.crosswalk))
-    table = commune_table(read_table(smk.input.communes), read_table(smk.input.indicators),
-                          read_table(smk.input.spaces), p.fibre_vintage, income)
+    table = commune_table(read_table(smk.input.communes, geometry=False), read_table(smk.input.indicators),
+                          read_table(smk.input.spaces, geometry=False), p.fibre_vintage, income)
     feats = profile_features(table, p.unit)
     X = model_features(feats, p.min_feature_coverage)
     res = fit_profiles(X, p.k_min, method=p.method, k_max=p.k_max, seed=p.seed, n_bootstrap=p.bootstrap, k=p.k,

@@ -298,7 +298,7 @@ def read_admin_layer(path: str | os.PathLike[str], level: str) -> gpd.GeoDataFra
 COMMUNE_COLUMNS = [
     "insee_code", "name", "dep_code", "reg_code", "epci_code", "epci_nature", "population", "population_year",
     "density_level", "density_class", "aav_code", "aav_name", "aav_category", "aav_size_class", "uu_code",
-    "metropolis", "acv", "pvd", "village_avenir", "rural", "territory_class", "geometry",
+    "metropolis", "acv", "pvd", "village_avenir", "rural", "territory_class", "lon", "lat", "geometry",
 ]
 
 
@@ -310,6 +310,7 @@ def assemble_communes(communes: gpd.GeoDataFrame, density: pd.DataFrame, aav: pd
     ``programmes`` maps acv / pvd / village_avenir to boolean series indexed by
     commune code. One row per commune in, one row out.
     """
+    from coworking_geo.geodesy import centroids_of_polygons
     from coworking_geo.territories.classify import density_class, in_metropolis, is_rural, territory_class
 
     out = communes.merge(density, on="insee_code", how="left", validate="1:1")
@@ -324,6 +325,9 @@ def assemble_communes(communes: gpd.GeoDataFrame, density: pd.DataFrame, aav: pd
                      else False)
     out["rural"] = is_rural(out["density_level"])
     out["territory_class"] = territory_class(out, rules)
+    # the centroid of every commune, computed once here and read by access, commuting and the typologies
+    cent = centroids_of_polygons(out)
+    out["lon"], out["lat"] = cent["lon"].to_numpy(), cent["lat"].to_numpy()
     if len(out) != len(communes):
         raise AssertionError("a join changed the number of communes")
     n_nature = int(out["epci_code"].notna().sum() - out["epci_nature"].notna().sum())
