@@ -12,7 +12,7 @@ import pytest
 import shapely
 from jinja2.utils import htmlsafe_json_dumps
 
-from coworking_geo.atlas import maps, themes
+from coworking_geo.atlas import encoding, maps, themes
 from coworking_geo.atlas.build import (
     PROGRAMME_STYLE,
     THEMES,
@@ -139,7 +139,7 @@ def test_encode_polygons_round_trip() -> None:
     sq = shapely.Polygon([(0.1234, 48.5), (0.2, 48.5), (0.2, 48.6), (0.1234, 48.6)],
                          holes=[[(0.15, 48.52), (0.16, 48.52), (0.16, 48.53)]])
     multi = shapely.MultiPolygon([sq, shapely.box(1, 47, 1.1, 47.1)])
-    enc = maps.encode_polygons(np.array([sq, multi], dtype=object), 4)
+    enc = encoding.encode_polygons(np.array([sq, multi], dtype=object), 4)
     assert len(enc) == 2 and len(enc[0]) == 1 and len(enc[0][0]) == 2 and len(enc[1]) == 2
     ring = enc[0][0][0]
     assert ring[:2] == [1234, 485000]           # absolute first vertex, 10^-4 degrees

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coworking_geo.atlas.single import ALREADY_FIBRED, CLASSES, atlas_files, class_index, read_js
+from coworking_geo.atlas.single import ALREADY_FIBRED, CLASSES, atlas_files, class_index, geometry_file, read_js
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,11 +19,12 @@ def test_atlas_files_from_fixture() -> None:
 
     inp = make_inputs()
     files = atlas_files(inp, "Atlas — test", "none", "Sources : test", "Sources ▸")
-    assert set(files) == {"atlas.html", "communes.js", "data.js"}
+    assert set(files) == {"atlas.html", "data.js"}
     page = files["atlas.html"]
     assert '<script src="communes.js"></script>' in page and '<script src="data.js"></script>' in page
     assert not re.search(r'<(?:script[^>]+src|link[^>]+href)="https?://', page)   # offline: nothing fetched
-    geom, data = read_js(files["communes.js"]), read_js(files["data.js"])
+    geom, data = read_js(geometry_file(inp.communes, inp.departements)), read_js(files["data.js"])
+    assert geom["p"] == 3
     assert len(geom["g"]) == len(geom["n"]) == len(inp.communes) == 30 and len(geom["d"]) == 2
     keys = [i["key"] for i in data["indicators"]]
     assert keys[:2] == ["spaces", "territory_class"] and "fibre_share" in keys and "priority" in keys

@@ -17,7 +17,7 @@ from matplotlib.path import Path as MplPath
 from scipy import sparse
 
 from coworking_geo.indicators.access import Decay, _pairs, fca_scores, nearest_in_zone, ratios_from_pairs, scores_from_pairs
-from coworking_geo.atlas.maps import EncodedPolygons, encode_polygons
+from coworking_geo.atlas.encoding import EncodedPolygons, encode_polygons
 from coworking_geo.atlas.static import colour_paths, flat_rings
 from coworking_geo.typology.clustering import cluster
 from coworking_geo.codes import positions
@@ -138,12 +138,23 @@ def test_parsing_the_workflow_imports_no_table_or_geometry_library(repo_root: Pa
     assert sorted(imported & set(HEAVY_AT_PARSE)) == []
 
 
-def test_the_report_modules_import_no_statistics_or_raster_library() -> None:
-    """The report, the synthesis, the portraits and the atlas home page only write text: they import neither
-    scipy, scikit-learn nor rasterio (about 0.9 CPU-s in each of those jobs; issue 19)."""
-    code = ("import sys; import coworking_geo.report.page, coworking_geo.report.synthesis, "
-            "coworking_geo.report.portraits, coworking_geo.atlas.index; "
-            "print(sorted(m for m in ('scipy', 'sklearn', 'rasterio') if m in sys.modules))")
+# (modules imported, libraries they must not import): the report, synthesis, portraits and atlas home page
+# only write text (about 0.9 CPU-s of scipy, scikit-learn and rasterio in the publish job); the clustering
+# modules import scikit-learn, kmedoids and scipy.stats only when a fit is computed (2-3 CPU-s in each
+# clustering job), and read tables without geopandas (issue 19)
+LIGHT_MODULES = [
+    (["coworking_geo.report.page", "coworking_geo.report.synthesis", "coworking_geo.report.portraits",
+      "coworking_geo.atlas.index"], ["scipy", "sklearn", "rasterio"]),
+    (["coworking_geo.typology.space_models", "coworking_geo.typology.territory_profiles",
+      "coworking_geo.typology.economic_models", "coworking_geo.typology.clustering", "coworking_geo.io"],
+     ["sklearn", "kmedoids", "scipy.stats", "geopandas"]),
+]
+
+
+@pytest.mark.parametrize(("modules", "heavy"), LIGHT_MODULES, ids=["report", "typology"])
+def test_light_modules_import_no_heavy_library(modules: list[str], heavy: list[str]) -> None:
+    code = (f"import sys; import {', '.join(modules)}; "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == "[]"

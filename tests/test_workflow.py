@@ -52,7 +52,7 @@ def test_dry_run_of_the_demo_lists_the_jobs(repo_root: Path) -> None:
     assert res.returncode == 0, res.stderr[-2000:]
     out = res.stdout + res.stderr
     for rule in ("demo_sources", "territories_communes", "spaces_register", "indicators_access",
-                 "typology_space_models", "typology_siting", "atlas_single", "portraits", "report"):
+                 "typology_space_models", "typology_siting", "atlas_static_typology", "publish"):
         assert rule in out, f"rule {rule} missing from the demo's job list"
 
 
@@ -80,8 +80,8 @@ def test_lint_is_clean(repo_root: Path) -> None:
 
 def test_a_clustering_parameter_reaches_only_the_typology_maps_and_the_report(repo_root: Path) -> None:
     """The rules downstream of the clustering rules (what a typology.k_max change re-runs): the
-    one-page atlas, the typology PNGs, the portraits, the report and the index, never the seven other
-    static maps (docs/performance.md)."""
+    typology PNGs and the pages (one-page atlas and its home page, report, portraits: one job), never the
+    seven other static maps (docs/performance.md)."""
     res = _run(["--rulegraph", "--config", "territory=demo"], repo_root)
     assert res.returncode == 0, res.stderr[-2000:]
     names = dict(re.findall(r"^\s*(\d+)\[label = \"(\w+)\"", res.stdout, flags=re.M))
@@ -93,7 +93,7 @@ def test_a_clustering_parameter_reaches_only_the_typology_maps_and_the_report(re
             if a == rule and b not in reached:
                 reached.add(b)
                 todo.append(b)
-    assert reached == {"atlas_single", "atlas_static_typology", "atlas_index", "portraits", "report", "all"}
+    assert reached == {"atlas_static_typology", "publish", "all"}
     assert {"atlas_static", "typology_siting"} <= set(names.values())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import resource
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -51,6 +52,8 @@ def snakemake_script(smk: Any) -> Iterator[logging.Logger]:
     try:
         with limits:  # numpy/scipy BLAS and scikit-learn's OpenMP use the rule's threads, no more
             yield logger
+        use = resource.getrusage(resource.RUSAGE_SELF)
+        logger.info("done in %.2f CPU-s (this job's process, imports included)", use.ru_utime + use.ru_stime)
     except CoworkingGeoError as exc:
         logger.error("%s", exc)
         raise SystemExit(1) from None

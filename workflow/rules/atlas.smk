@@ -30,6 +30,8 @@ ATLAS_INPUTS = dict(
     priority=f"{RES}/tables/priority_territories.csv",
     sites=f"{RES}/tables/proposed_sites.csv",
 )
+# decimals of a degree of the one-page atlas's commune polygons (communes.js, about 100 m)
+ATLAS_JS_PRECISION = 3
 ATLAS_PARAMS = dict(
     territory=spec,
     themes=ATLAS_THEMES,
@@ -97,10 +99,12 @@ rule atlas_geometry:
     output:
         communes=f"{PROC}/atlas_communes.parquet",
         departements=f"{PROC}/atlas_departements.parquet",
+        geometry_js=f"{RES}/atlas/communes.js",
     params:
         territory=spec,
         simplify_tolerance_m=ATLAS["simplify_tolerance_m"],
         coordinate_precision=ATLAS["coordinate_precision"],
+        atlas_precision=ATLAS_JS_PRECISION,
     log:
         f"{LOGS}/atlas/geometry.log",
     benchmark:
@@ -177,62 +181,6 @@ for _suffix, (_themes, _inputs) in ATLAS_GROUPS.items():
             "../scripts/atlas_static.py"
 
 
-rule atlas_single:
-    message:
-        "One-page atlas of {params.territory}: communes shipped once, indicators from a menu"
-    input:
-        **ATLAS_INPUTS,
-    output:
-        html=f"{RES}/atlas/atlas.html",
-        geometry=f"{RES}/atlas/communes.js",
-        data=f"{RES}/atlas/data.js",
-        summary=f"{RES}/atlas/atlas.json",
-    params:
-        **ATLAS_PARAMS,
-        tiles=ATLAS["tiles"],
-        atlas_precision=3,
-    log:
-        f"{LOGS}/atlas/single.log",
-    benchmark:
-        f"{BENCH}/atlas/single.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_mb(3000),
-    conda:
-        "../envs/coworking-geo.yaml"
-    script:
-        "../scripts/atlas_single.py"
-
-
-rule atlas_index:
-    message:
-        "Atlas home page of {params.territory}: synthesis and indicators"
-    input:
-        sources_yaml=SOURCES_YAML,
-        summary=f"{RES}/atlas/atlas.json",
-        pngs=expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES, allow_missing=True),
-        departements=f"{PROC}/departements.parquet",
-        regions=f"{PROC}/regions.parquet",
-        spaces=f"{PROC}/spaces.parquet",
-        tables=REPORT_TABLES,
-    output:
-        report(f"{RES}/atlas/index.html", caption="../report/atlas_index.rst", category="Atlas"),
-    params:
-        territory=spec,
-        source_ids=atlas_source_ids,
-    log:
-        f"{LOGS}/atlas/index.log",
-    benchmark:
-        f"{BENCH}/atlas/index.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_mb(500),
-    conda:
-        "../envs/coworking-geo.yaml"
-    script:
-        "../scripts/atlas_index.py"
-
-
 rule atlas_screenshots:
     message:
         "Screenshots of the {params.territory} atlas, report and a portrait in headless Chromium (not a default target)"
@@ -259,63 +207,35 @@ rule atlas_screenshots:
         "../scripts/atlas_screenshots.py"
 
 
-rule portraits:
+rule publish:
     message:
-        "Portraits de territoire of {params.territory}: one page per département"
+        "Pages of {params.territory}: one-page atlas and its home page, report, portraits"
     input:
+        **ATLAS_INPUTS,
         communes=f"{PROC}/communes.parquet",
-        departements=f"{PROC}/departements.parquet",
-        regions=f"{PROC}/regions.parquet",
-        spaces=f"{PROC}/spaces.parquet",
-        space_models=f"{PROC}/space_models.parquet",
-        indicators=f"{PROC}/indicators.parquet",
-        priority=f"{RES}/tables/priority_territories.csv",
-        sites=f"{RES}/tables/proposed_sites.csv",
-    output:
-        directory(f"{RES}/portraits"),
-    params:
-        territory=spec,
-        long_commute_km=config["indicators"]["long_commute_km"],
-    log:
-        f"{LOGS}/portraits.log",
-    benchmark:
-        f"{BENCH}/portraits.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_mb(1500),
-    conda:
-        "../envs/coworking-geo.yaml"
-    script:
-        "../scripts/portraits.py"
-
-
-rule report:
-    message:
-        "HTML report of {params.territory}"
-    input:
-        sources_yaml=SOURCES_YAML,
-        departements=f"{PROC}/departements.parquet",
-        regions=f"{PROC}/regions.parquet",
-        communes=f"{PROC}/communes.parquet",
-        spaces=f"{PROC}/spaces.parquet",
-        indicators=f"{PROC}/indicators.parquet",
-        programmes=f"{PROC}/programmes.parquet",
+        geometry_js=f"{RES}/atlas/communes.js",
+        pngs=expand(f"{RES}/maps/{{theme}}.png", theme=ATLAS_THEMES, allow_missing=True),
         tables=REPORT_TABLES,
     output:
-        report(f"{RES}/report.html", caption="../report/report.rst", category="Rapport"),
+        atlas=f"{RES}/atlas/atlas.html",
+        data=f"{RES}/atlas/data.js",
+        atlas_summary=f"{RES}/atlas/atlas.json",
+        index=report(f"{RES}/atlas/index.html", caption="../report/atlas_index.rst", category="Atlas"),
+        report=report(f"{RES}/report.html", caption="../report/report.rst", category="Rapport"),
+        portraits=directory(f"{RES}/portraits"),
     params:
-        territory=spec,
-        source_ids=atlas_source_ids,
+        **ATLAS_PARAMS,
+        tiles=ATLAS["tiles"],
         radius_km=10,
         atlas_links=SYNTHESIS_LINKS,
     log:
-        f"{LOGS}/report.log",
+        f"{LOGS}/publish.log",
     benchmark:
-        f"{BENCH}/report.tsv"
+        f"{BENCH}/publish.tsv"
     threads: 1
     resources:
-        mem_mb=mem_mb(1000),
+        mem_mb=mem_mb(3000),
     conda:
         "../envs/coworking-geo.yaml"
     script:
-        "../scripts/report.py"
+        "../scripts/publish.py"

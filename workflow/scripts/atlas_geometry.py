@@ -1,7 +1,9 @@
-"""Rule atlas_geometry: the communes and départements of the territory simplified once for every atlas map."""
+"""Rule atlas_geometry: the communes and départements of the territory simplified once for every atlas map,
+and encoded once for the one-page atlas (communes.js)."""
 
 from coworking_geo.atlas.simplify import COMMUNE_COLUMNS, atlas_layer
-from coworking_geo.io import read_table, write_parquet
+from coworking_geo.atlas.single import geometry_file
+from coworking_geo.io import read_table, write_parquet, write_text
 from coworking_geo.log import snakemake_script
 from coworking_geo.sources.catalogue import load_sources, provenance
 
@@ -15,4 +17,5 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     deps = atlas_layer(read_table(smk.input.departements), p.simplify_tolerance_m, p.coordinate_precision)
     write_parquet(communes, smk.output.communes, prov)
     write_parquet(deps, smk.output.departements, prov)
+    write_text(smk.output.geometry_js, geometry_file(communes, deps, p.atlas_precision))
     log.info("atlas layers: %d communes, %d départements", len(communes), len(deps))

@@ -14,7 +14,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coworking_geo.atlas import maps, themes
+from coworking_geo.atlas import themes
+from coworking_geo.atlas.encoding import EncodedPolygons, popup_html
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer
 from coworking_geo.labels import SOURCE_FR
 from coworking_geo.sources.catalogue import Source, provenance, provenance_line, title_for
@@ -116,7 +117,7 @@ def space_points(inp: AtlasInputs, mask: pd.Series | None = None) -> tuple[list[
     ok = lat.notna() & lon.notna()
     s, lat, lon = s[ok], lat[ok].round(5), lon[ok].round(5)
     types = _types_fr(s["types"])
-    pts = [[la, lo, col, maps.popup_html(str(n), {"Type": t, "Commune": f"{cm} ({ic})" if pd.notna(cm) else ic,
+    pts = [[la, lo, col, popup_html(str(n), {"Type": t, "Commune": f"{cm} ({ic})" if pd.notna(cm) else ic,
                                                   "Modèle": mo, "Source": src}), str(n)]
            for la, lo, col, n, t, cm, ic, mo, src in zip(lat, lon, s["colour"], s["name"], types, s["commune"],
                                                          s["insee_code"], s["model_name"], s["source"].astype(str).map(lambda x: SOURCE_FR.get(x, x)), strict=True)]
@@ -138,7 +139,7 @@ def programme_points(inp: AtlasInputs, kind: str) -> list[list[Any]]:
     lat, lon = pd.to_numeric(p["lat"]).round(5), pd.to_numeric(p["lon"]).round(5)
     where = p["location_precision"].astype("string").fillna("") if "location_precision" in p else \
         pd.Series("", index=p.index)
-    return [[la, lo, colour, maps.popup_html(str(n), {
+    return [[la, lo, colour, popup_html(str(n), {
         "Programme": label, "Commune": f"{names.get(ic, '')} ({ic})",
         "Position": "centre de la commune" if pr == "commune" else "adresse du lieu"}), f"{label} : {n}"]
             for la, lo, n, ic, pr in zip(lat, lon, p["name"], p["insee_code"], where, strict=True)]
@@ -165,7 +166,7 @@ def site_points(inp: AtlasInputs) -> list[list[Any]]:
         rows = {"Commune": f"{names.get(code, '')} ({code})" if code else None}
         rows.update({k: _fmt_cell(row[k]) for k in extra})
         pts.append([round(float(row["lat"]), 5), round(float(row["lon"]), 5), SITE_COLOUR,
-                    maps.popup_html(title, rows), f"{title} : {names.get(code, '')}"])
+                    popup_html(title, rows), f"{title} : {names.get(code, '')}"])
     return pts
 
 
@@ -178,22 +179,26 @@ def priority_points(inp: AtlasInputs, layer: ThemeLayer) -> list[list[Any]]:
     if "rank" not in p:
         p["rank"] = np.arange(1, len(p) + 1)
     com = inp.communes.set_index("insee_code")
-    p = p[p["insee_code"].isin(com.index)].drop_duplicates("insee_code").sort_values("rank", ascending=False)
+    # Index.get_indexer, not Series.isin: isin on Arrow-backed strings walks them in Python (issue 19)
+    p = p[com.index.get_indexer(p["insee_code"]) >= 0].drop_duplicates("insee_code").sort_values(
+        "rank", ascending=False)
     reps = com.geometry.loc[p["insee_code"]].representative_point()
     names = com["name"]
+    records = p.to_dict("records")
     pts = []
-    for code, rank, pt in zip(p["insee_code"], p["rank"], reps, strict=True):
+    for rec, pt in zip(records, reps, strict=True):
+        code, rank = rec["insee_code"], rec["rank"]
         nm = str(names.get(code, ""))
         rows: dict[str, Any] = {"Commune": f"{nm} ({code})"}
         for col, lab in (("population", "Population"), ("territory_class", "Classe"),
                          ("dist_nearest_space_km", "Espace le plus proche")):
             if col in p:
-                v = p.loc[p["insee_code"] == code, col].iloc[0]
+                v = rec[col]
                 rows[lab] = (themes.TERRITORY_CLASSES.get(str(v), (str(v),))[0] if col == "territory_class"
                              else f"{themes.fr_number(v, 1)}\u202fkm" if col.endswith("_km") else themes.fr_number(v))
         title = f"Priorité n°{int(rank)}"
         pts.append([round(pt.y, 5), round(pt.x, 5), layer.colours.get(code, themes.MISSING_COLOUR),
-                    maps.popup_html(title, rows), f"{title} : {nm}"])
+                    popup_html(title, rows), f"{title} : {nm}"])
     return pts
 
 
@@ -232,18 +237,20 @@ def map_provenance(layer: ThemeLayer, source_ids: dict[str, list[str]], sources:
     return provenance(sources, ids, territory, layer.title)
 
 
-def encoded_polygons(inp: AtlasInputs) -> tuple[maps.EncodedPolygons, maps.EncodedPolygons]:
+def encoded_polygons(inp: AtlasInputs) -> tuple[EncodedPolygons, EncodedPolygons]:
     """The communes' and départements' polygons encoded for the web maps, once per :class:`AtlasInputs`
     (kept in ``inp.extra``) and shared by every theme."""
     if "encoded" not in inp.extra:
-        inp.extra["encoded"] = (maps.EncodedPolygons.of(inp.communes.geometry.values, inp.precision),
-                                maps.EncodedPolygons.of(inp.departements.geometry.values, inp.precision))
+        inp.extra["encoded"] = (EncodedPolygons.of(inp.communes.geometry.values, inp.precision),
+                                EncodedPolygons.of(inp.departements.geometry.values, inp.precision))
     return inp.extra["encoded"]
 
 
 def build_map(key: str, inp: AtlasInputs, tiles: str, territory: str, territory_label: str,
               source_ids: dict[str, list[str]], sources: dict[str, Source]) -> tuple[str, dict[str, Any]]:
     """Render theme ``key``; returns the HTML page and a summary (title, features, provenance)."""
+    from coworking_geo.atlas import maps  # folium: only the per-theme interactive maps need it
+
     layer = theme_layer(key, inp)
     title = title_for(f"{layer.title} — {territory_label}", territory)
     prov = map_provenance(layer, source_ids, sources, territory)

@@ -11,30 +11,25 @@ Geometry must be EPSG:4326 (see :mod:`coworking_geo.atlas.simplify`).
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from jinja2 import Template
 from markupsafe import Markup
 
+from coworking_geo.atlas.encoding import EncodedPolygons, asset_text
 from coworking_geo.atlas.themes import LegendItem, ThemeLayer
 from coworking_geo.codes import positions
 
-ASSETS = Path(__file__).parent / "assets"
 SCHEME = "coworking-geo-asset:"
 LEAFLET_JS = [("leaflet", SCHEME + "leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", SCHEME + "leaflet/leaflet.css")]
@@ -67,27 +62,13 @@ CSS = """
 """
 
 
-@cache
-def _asset_text(rel: str) -> str:
-    """Text of a vendored asset; CSS images become data URIs, source-map comments are dropped."""
-    path = ASSETS / rel
-    text = path.read_text(encoding="utf-8")
-    text = re.sub(r"//# sourceMappingURL=\S+\s*$", "", text)
-    if rel.endswith(".css"):
-        def data_uri(m: re.Match[str]) -> str:
-            img = path.parent / m.group(1)
-            return f"url(data:image/png;base64,{base64.b64encode(img.read_bytes()).decode()})"
-        text = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, text)
-    return text
-
-
 def inline_assets(page: str) -> str:
     """Replace the asset links of a rendered page by the assets' text."""
     def js(m: re.Match[str]) -> str:
-        return "<script>" + _asset_text(m.group(1)).replace("</script", "<\\/script") + "</script>"
+        return "<script>" + asset_text(m.group(1)).replace("</script", "<\\/script") + "</script>"
 
     def css(m: re.Match[str]) -> str:
-        return "<style>" + _asset_text(m.group(1)) + "</style>"
+        return "<style>" + asset_text(m.group(1)) + "</style>"
 
     page = re.sub(r'<script src="' + re.escape(SCHEME) + r'([^"]+)"></script>', js, page)
     page = re.sub(r'<link rel="stylesheet" href="' + re.escape(SCHEME) + r'([^"]+)"\s*/?>', css, page)
@@ -116,30 +97,6 @@ def new_map(bounds: tuple[float, float, float, float], tiles: str) -> folium.Map
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     cast(Figure, m.get_root()).header.add_child(Element(f"<style>{CSS}</style>"), name="cg_css")
     return m
-
-
-def encode_polygons(geoms: Any, precision: int) -> list[list[list[int]]]:
-    """Compact polygons: per geometry a list of polygons, each a list of rings, each ring a flat
-    list of integer deltas ``[x0, y0, dx1, dy1, ...]`` in units of 10**-precision degrees
-    (lon, lat), the closing vertex dropped. Decoded in the page by ``cgDecode``.
-    """
-    arr = np.asarray(geoms, dtype=object)
-    if len(arr) == 0:  # e.g. no commune with a space in the territory
-        return []
-    parts, idx = shapely.get_parts(arr, return_index=True)
-    polys = parts[shapely.get_type_id(parts) == 3]
-    idx = idx[shapely.get_type_id(parts) == 3]
-    multi = shapely.multipolygons(polys, indices=idx) if len(polys) else np.array([], dtype=object)
-    if len(multi) != len(arr):
-        raise ValueError("encode_polygons: every geometry needs at least one polygon")
-    _, coords, (ring_off, poly_off, geom_off) = shapely.to_ragged_array(multi)
-    ints = np.round(coords * 10**precision).astype(np.int64)
-    delta = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    delta[ring_off[:-1]] = ints[ring_off[:-1]]
-    flat = delta.ravel().tolist()
-    rings = [flat[2 * a:2 * (b - 1)] for a, b in zip(ring_off[:-1], ring_off[1:], strict=True)]
-    polys_l = [rings[a:b] for a, b in zip(poly_off[:-1], poly_off[1:], strict=True)]
-    return [polys_l[a:b] for a, b in zip(geom_off[:-1], geom_off[1:], strict=True)]
 
 
 class PolygonLayer(Layer):
@@ -192,32 +149,6 @@ var {{ this.get_name() }} = L.featureGroup();
         self.n_polygons = len(enc)
         head = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         self.payload = Markup((head[:-1] + ',"g":' + enc.array() + "}").replace("</", "<\\/"))
-
-
-@dataclass(frozen=True)
-class EncodedPolygons:
-    """Each geometry's :func:`encode_polygons` entry already written as compact JSON, in row order.
-
-    The atlas encodes the territory's communes once and every theme's page takes its rows from it
-    (:meth:`take`), instead of re-encoding 35,000 polygons per theme."""
-
-    items: list[str]
-
-    @classmethod
-    def of(cls, geoms: Any, precision: int) -> EncodedPolygons:
-        """Encode ``geoms`` (EPSG:4326) at ``precision`` decimals."""
-        return cls([json.dumps(g, separators=(",", ":")) for g in encode_polygons(geoms, precision)])
-
-    def take(self, pos: np.ndarray) -> EncodedPolygons:
-        """The geometries at positions ``pos`` (in that order)."""
-        return EncodedPolygons([self.items[i] for i in pos])
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def array(self) -> str:
-        """The JSON array of the encoded geometries."""
-        return "[" + ",".join(self.items) + "]"
 
 
 def add_choropleth(m: folium.Map, communes: gpd.GeoDataFrame, layer: ThemeLayer, name: str | None = None,
@@ -296,13 +227,6 @@ var {{ this.get_name() }} = {% if this.cluster %}L.markerClusterGroup({showCover
         self.shape = shape
         self.default_js = CLUSTER_JS if cluster else []
         self.default_css = CLUSTER_CSS if cluster else []
-
-
-def popup_html(title: str, rows: dict[str, Any]) -> str:
-    """Small HTML popup: a bold title and 'label : value' lines (escaped)."""
-    body = "".join(f"<br>{html.escape(k)} : {html.escape(str(v))}" for k, v in rows.items()
-                   if v is not None and str(v) not in ("", "nan", "<NA>"))
-    return f'<div class="cg-popup"><b>{html.escape(title)}</b>{body}</div>'
 
 
 class _Control(MacroElement):

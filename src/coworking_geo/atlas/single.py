@@ -1,8 +1,8 @@
 """The one-page atlas: commune polygons shipped once, the indicator chosen from a menu.
 
-Three files in ``results/{territory}/atlas/``: ``communes.js`` (the simplified
+Three files in ``results/{territory}/atlas/``: ``communes.js`` (written once by ``atlas_geometry``: the simplified
 commune polygons, EPSG:4326, integer-quantised deltas, see
-:func:`coworking_geo.atlas.maps.encode_polygons`, with names and codes),
+:func:`coworking_geo.atlas.encoding.encode_polygons`, with names and codes),
 ``data.js`` (per indicator: class index of every commune or a value for the
 proportional symbols; places, laureates, priorities and proposed sites) and
 ``atlas.html`` (Leaflet inlined, plain JS in ``assets/atlas/atlas.js``). They are
@@ -21,16 +21,19 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from coworking_geo.atlas import themes
 from coworking_geo.atlas.build import AtlasInputs, model_colours
-from coworking_geo.atlas.maps import ASSETS, _asset_text, encode_polygons
+from coworking_geo.atlas.encoding import ASSETS, asset_text, encode_polygons
 from coworking_geo.labels import SOURCE_FR
 from coworking_geo.spaces.vocabulary import TYPE_LABELS_FR
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 @dataclass(frozen=True)
@@ -242,13 +245,14 @@ def sites(inp: AtlasInputs) -> list[list[Any]]:
             for r in s.to_dict("records") if pd.notna(r["lat"])]
 
 
-def geometry_payload(inp: AtlasInputs, precision: int) -> dict[str, Any]:
-    """Commune polygons (quantised deltas), names and codes; départements outlines (bounding boxes are
-    computed in the page while decoding)."""
-    com = inp.communes.reset_index(drop=True)
-    return {"p": precision, "g": encode_polygons(com.geometry.values, precision),
-            "n": com["name"].astype(str).tolist(), "k": com["insee_code"].astype(str).tolist(),
-            "d": encode_polygons(inp.departements.geometry.values, precision)}
+def geometry_file(communes: gpd.GeoDataFrame, departements: gpd.GeoDataFrame, precision: int = 3) -> str:
+    """``communes.js``: the commune polygons (quantised deltas at ``precision`` decimals of a degree), names
+    and codes, and the départements' outlines (bounding boxes are computed in the page while decoding).
+    Written once per territory by the rule ``atlas_geometry``, from its simplified layers (EPSG:4326)."""
+    com = communes.reset_index(drop=True)
+    return _js("CG_GEOM", {"p": precision, "g": encode_polygons(com.geometry.values, precision),
+                           "n": com["name"].astype(str).tolist(), "k": com["insee_code"].astype(str).tolist(),
+                           "d": encode_polygons(departements.geometry.values, precision)})
 
 
 def _js(var: str, payload: Any) -> str:
@@ -261,6 +265,19 @@ def read_js(text: str) -> Any:
     """The payload of a file written by :func:`_js` (for the summary and the tests)."""
     body = text.split("JSON.parse('", 1)[1].rsplit("');", 1)[0]
     return json.loads(re.sub(r"\\(.)", r"\1", body, flags=re.S))
+
+
+def atlas_summary(files: dict[str, str], geometry_bytes: int, label: str, prov: dict[str, Any]) -> dict[str, Any]:
+    """What the atlas home page reads of the atlas (``atlas.json``): title, sizes in bytes of the files
+    (``files`` as UTF-8, and ``communes.js`` of ``geometry_bytes``), the indicators (key, title, note), the
+    number of places and the provenance."""
+    data = read_js(files["data.js"])
+    sizes = {k: len(v.encode("utf-8")) for k, v in files.items()}
+    sizes = {"atlas.html": sizes["atlas.html"], "communes.js": geometry_bytes, "data.js": sizes["data.js"]}
+    return {"title": label, "bytes": sum(sizes.values()), "files": sizes,
+            "indicators": [{"key": i["key"], "title": i["title"], "note": i.get("note", "")}
+                           for i in data["indicators"]],
+            "places": len(data["places"]["rows"]), "provenance": prov}
 
 
 PAGE = """<!DOCTYPE html>
@@ -286,9 +303,9 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-def atlas_files(inp: AtlasInputs, title: str, tiles: str, prov: str, prov_short: str,
-                precision: int = 3) -> dict[str, str]:
-    """The three atlas files (name → text): ``atlas.html``, ``communes.js``, ``data.js``."""
+def atlas_files(inp: AtlasInputs, title: str, tiles: str, prov: str, prov_short: str) -> dict[str, str]:
+    """The atlas page and its data (name → text): ``atlas.html``, ``data.js`` (``communes.js`` is
+    :func:`geometry_file`)."""
     pl = places(inp)
     data = {"indicators": indicators(inp), "places": pl, "sites": sites(inp),
             "insets": _insets(inp),
@@ -297,13 +314,12 @@ def atlas_files(inp: AtlasInputs, title: str, tiles: str, prov: str, prov_short:
     if years:  # a dated title: the vintages of the lists of places shown
         title += f" (lieux recensés en {' et '.join([', '.join(years[:-1]), years[-1]] if len(years) > 1 else years)})"
     tile = None if str(tiles).strip().lower() in {"", "none", "null", "off"} else _tile_url(tiles)
-    page = PAGE.format(title=html.escape(title), leaflet_css=_asset_text("leaflet/leaflet.css"),
+    page = PAGE.format(title=html.escape(title), leaflet_css=asset_text("leaflet/leaflet.css"),
                        css=(ASSETS / "atlas" / "atlas.css").read_text(encoding="utf-8"),
-                       leaflet_js=_asset_text("leaflet/leaflet.js").replace("</script", "<\\/script"),
+                       leaflet_js=asset_text("leaflet/leaflet.js").replace("</script", "<\\/script"),
                        atlas_js=(ASSETS / "atlas" / "atlas.js").read_text(encoding="utf-8"),
                        tiles=json.dumps(tile), prov=html.escape(prov), prov_short=html.escape(prov_short))
-    return {"atlas.html": page, "communes.js": _js("CG_GEOM", geometry_payload(inp, precision)),
-            "data.js": _js("CG_DATA", data)}
+    return {"atlas.html": page, "data.js": _js("CG_DATA", data)}
 
 
 def _insets(inp: AtlasInputs) -> list[list[str]]:

@@ -189,7 +189,7 @@ def static_map(path: str | os.PathLike[str], communes: gpd.GeoDataFrame, departe
     """
     base, epsg, flat = _base(communes, communes_metric)
     sets = point_sets or []
-    overseas = sorted(set(communes["dep_code"].astype(str)) - set(base["dep_code"].astype(str)))
+    overseas = sorted(set(pd.unique(communes["dep_code"].astype(str))) - set(pd.unique(base["dep_code"].astype(str))))
     overseas = [d for d in overseas if d.startswith("97")]
     fig = plt.figure(figsize=(12, 10.5))
     prov_lines = textwrap.wrap(provenance, 190)

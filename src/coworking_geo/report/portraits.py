@@ -248,9 +248,23 @@ def _types_fr(t: Any) -> str:
     return ", ".join(TYPE_LABELS_FR.get(x.strip(), x.strip()) for x in str(t or "").split(";") if x.strip())
 
 
+def rows_by_departement(d: PortraitData) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """For each département code: its communes (indexed by ``insee_code``) and its places with their
+    ``model_name`` (split once for all the portraits)."""
+    c = pd.DataFrame(d.communes.drop(columns="geometry", errors="ignore"))
+    c_dep = c["dep_code"].astype(str)
+    sp = d.spaces.merge(d.space_models[["space_id", "model_name"]], on="space_id", how="left")
+    sp_dep = sp["insee_code"].map(pd.Series(c_dep.to_numpy(), index=c["insee_code"]))
+    places = dict(tuple(sp.groupby(sp_dep, sort=False)))
+    return {str(code): (g.set_index("insee_code"), places.get(code, sp.iloc[:0]))
+            for code, g in c.groupby(c_dep, sort=False)}
+
+
 def portrait_page(code: str, d: PortraitData, comp: dict[str, pd.DataFrame], shares: dict[str, pd.DataFrame],
-                  loc: dict[str, Any], generated: str, territory_label: str) -> str:
-    """HTML of the portrait of département ``code``."""
+                  loc: dict[str, Any], generated: str, territory_label: str,
+                  local: tuple[pd.DataFrame, pd.DataFrame]) -> str:
+    """HTML of the portrait of département ``code``; ``local`` holds its communes and places
+    (:func:`rows_by_departement`)."""
     deps = d.departements.set_index("dep_code")
     name = str(deps["dep_name"].get(code, code))
     label = dep_label(code, name)
@@ -287,10 +301,7 @@ def portrait_page(code: str, d: PortraitData, comp: dict[str, pd.DataFrame], sha
                        [("Lieux", [_num(r, "spaces_per_100k") for _, _, r, _, _ in scopes])],
                        series, lambda v: fr_number(v, 2))
 
-    c = pd.DataFrame(d.communes.drop(columns="geometry", errors="ignore"))
-    com = c[c["dep_code"].astype(str) == code].set_index("insee_code")
-    sp = d.spaces[d.spaces["insee_code"].isin(com.index)].merge(
-        d.space_models[["space_id", "model_name"]], on="space_id", how="left")
+    com, sp = local
     models = sp["model_name"].fillna("Non classé").value_counts()
     models_html = (_table(["Modèle", "Lieux"], [[html.escape(str(m)), _int(n)] for m, n in models.items()], {1})
                    if len(models) else "<p>Aucun lieu recensé dans le département.</p>")
@@ -377,7 +388,8 @@ def build_portraits(d: PortraitData, territory_label: str, generated: str) -> di
     deps = d.departements[d.departements["dep_code"].astype(str).isin(present)]
     loc = locator_paths(deps)
     d = PortraitData(**{**d.__dict__, "departements": deps})
-    pages = {f"{c}.html": portrait_page(str(c), d, comp, shares, loc, generated, territory_label)
+    local = rows_by_departement(d)
+    pages = {f"{c}.html": portrait_page(str(c), d, comp, shares, loc, generated, territory_label, local[c])
              for c in sorted(deps["dep_code"].astype(str))}
     pages["index.html"] = portraits_index(d, territory_label, generated)
     return pages
