@@ -272,8 +272,8 @@ def atlas_summary(files: dict[str, str], geometry_bytes: int, label: str, prov: 
     (``files`` as UTF-8, and ``communes.js`` of ``geometry_bytes``), the indicators (key, title, note), the
     number of places and the provenance."""
     data = read_js(files["data.js"])
-    sizes = {k: len(v.encode("utf-8")) for k, v in files.items()}
-    sizes = {"atlas.html": sizes["atlas.html"], "communes.js": geometry_bytes, "data.js": sizes["data.js"]}
+    sizes = {"atlas.html": len(files["atlas.html"].encode("utf-8")), "communes.js": geometry_bytes,
+             "data.js": len(files["data.js"].encode("utf-8"))}
     return {"title": label, "bytes": sum(sizes.values()), "files": sizes,
             "indicators": [{"key": i["key"], "title": i["title"], "note": i.get("note", "")}
                            for i in data["indicators"]],
