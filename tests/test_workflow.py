@@ -174,7 +174,7 @@ def test_two_territories_in_one_dag_share_the_national_jobs(repo_root: Path, mir
     for rule in ("territories_crosswalk", "territories_communes_national", "territories_commune_places",
                  "retrieve_ign_admin_express_communes", "retrieve_eurostat_popgrid_1km"):
         assert jobs[rule] == 1, (rule, jobs)
-    for rule in ("territories_communes", "spaces_register", "indicators_access", "typology_siting", "report"):
+    for rule in ("territories_communes", "spaces_register", "indicators_access", "typology_siting", "publish"):
         assert jobs[rule] == 2, (rule, jobs)
     # on one machine the access and commuting work of a territory is one job, not one per région
     assert jobs["indicators_access_region"] == 2 and jobs["indicators_commuting_region"] == 2
