@@ -98,3 +98,21 @@ def test_filosofi_income_through_the_crosswalk(mirror: Path) -> None:
     assert not (inc["median_income"] == 0).any() and not (inc["poverty_rate"] == 0).any()  # secret is NA, never 0
     assert 31_000 < inc["median_income"].notna().sum() <= 31_358
     assert 4_000 < inc["poverty_rate"].notna().sum() <= 4_368
+
+
+@pytest.mark.mirror
+def test_stored_commune_centroids_are_the_polygons_centroids(france_tables) -> None:
+    """The ``lon, lat`` columns of communes.parquet (computed once by the national communes rule) are the
+    centroids of the commune polygons in their metric CRS: Paris, Ajaccio and Saint-Denis (La Réunion) named."""
+    from coworking_geo.geodesy import centroids_of_polygons
+
+    com = france_tables["communes"]
+    if not {"lon", "lat"} <= set(com.columns):
+        pytest.skip("data/processed/france built before the centroids were stored: rebuild it")
+    fresh = centroids_of_polygons(com)
+    assert (fresh["insee_code"].to_numpy() == com["insee_code"].to_numpy()).all()
+    assert (fresh["lon"].to_numpy() == com["lon"].to_numpy()).all() and (fresh["lat"].to_numpy() == com["lat"].to_numpy()).all()
+    at = com.set_index("insee_code")
+    assert at.loc["75056", ["lon", "lat"]].round(2).tolist() == [2.34, 48.86]      # Paris
+    assert at.loc["2A004", ["lon", "lat"]].round(1).tolist() == [8.7, 41.9]        # Ajaccio
+    assert at.loc["97411", ["lon", "lat"]].round(1).tolist() == [55.4, -20.9]      # Saint-Denis, La Réunion

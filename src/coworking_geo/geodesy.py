@@ -83,10 +83,9 @@ def commune_centroids(communes: pd.DataFrame, code_col: str = "insee_code") -> p
     :func:`centroids_of_polygons`); any other frame of polygons has them computed here.
     """
     if {"lon", "lat"} <= set(communes.columns):
-        out = pd.DataFrame({"lon": communes["lon"].to_numpy(dtype="float64"),
-                            "lat": communes["lat"].to_numpy(dtype="float64")},
-                           index=pd.Index(communes[code_col].to_numpy(), name=code_col))
-        return out
+        return pd.DataFrame({"lon": communes["lon"].to_numpy(dtype="float64"),
+                             "lat": communes["lat"].to_numpy(dtype="float64")},
+                            index=pd.Index(communes[code_col].to_numpy(), name=code_col))
     return centroids_of_polygons(communes, code_col).set_index(code_col)
 
 
