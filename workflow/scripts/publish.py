@@ -36,8 +36,8 @@ with snakemake_script(snakemake) as log:  # noqa: F821
 
     # the one-page atlas (atlas.html and data.js; communes.js comes from atlas_geometry) and its summary
     prov = provenance(sources, ids, p.territory, "Atlas")
-    files = atlas_files(inp, title_for(f"Atlas des lieux de coworking et tiers-lieux — {label}", p.territory),
-                        p.tiles, provenance_line(prov), provenance_short(prov))
+    atlas_title = title_for(f"Atlas des lieux de coworking et tiers-lieux — {label}", p.territory)
+    files = atlas_files(inp, atlas_title, p.tiles, provenance_line(prov), provenance_short(prov))
     for name, text in files.items():
         write_text(Path(o.atlas).parent / name, text)
     summary = atlas_summary(files, Path(i.geometry_js).stat().st_size, label, prov)
@@ -48,7 +48,7 @@ with snakemake_script(snakemake) as log:  # noqa: F821
     # the atlas home page: the synthesis and one card per indicator
     links = {k: f"atlas.html#{k}" for k in (x["key"] for x in summary["indicators"])}
     write_text(o.index, index_page(
-        title_for(f"Atlas des lieux de coworking et tiers-lieux — {label}", p.territory),
+        atlas_title,
         f"{len(summary['indicators'])} indicateurs sur une seule carte",
         synthesis_html(synthesis(tables, register, links, tables_href="../tables/"), dated),
         summary["indicators"], summary["bytes"], provenance_line(summary["provenance"]),

@@ -220,10 +220,10 @@ def _fit_of_k(X: np.ndarray, method: str, k: int, seed: int, sample_size: int | 
     stored = cache.load_fit(key) if cache else None
     if stored is not None:
         return stored[0], stored[1], False
-    labels = canonical_labels(fit_labels(X, method, k, seed), X)
-    row = score_partition(X, labels, seed, sample_size, "cityblock" if method == "gower" else "euclidean")
     from sklearn.mixture import GaussianMixture
 
+    labels = canonical_labels(fit_labels(X, method, k, seed), X)
+    row = score_partition(X, labels, seed, sample_size, "cityblock" if method == "gower" else "euclidean")
     row["bic"] = (float(GaussianMixture(n_components=k, random_state=seed, n_init=3, reg_covar=1e-4).fit(X).bic(X))
                   if method == "gmm" else np.nan)
     if cache:

@@ -90,11 +90,6 @@ POP_Z = 0.5
 MIN_CELL = 5
 
 
-def commune_centroid_table(communes: pd.DataFrame) -> pd.DataFrame:
-    """insee_code, lon, lat of each commune's centroid (degrees, EPSG:4326; computed in its metric CRS)."""
-    return commune_centroids(communes).reset_index()
-
-
 def sum_within_km(lon: pd.Series, lat: pd.Series, pts: pd.DataFrame, values: pd.Series, radius_km: float) -> np.ndarray:
     """Sum of ``values`` (aligned with ``pts``) over the points within ``radius_km`` of each origin.
 
@@ -159,7 +154,7 @@ def space_features(spaces: pd.DataFrame, communes: pd.DataFrame, around_km: floa
         n_nocoord = int((sp["lon"].isna() | sp["lat"].isna()).sum())
         if n_nocoord:
             LOG.warning("%d spaces without coordinates: their market features are imputed", n_nocoord)
-        pts = commune_centroid_table(communes)
+        pts = commune_centroids(communes).reset_index()
         meta = com[["insee_code", "population"]].merge(pts, on="insee_code", how="left")
         if "employed_residents" in com:
             meta["employed_residents"] = com["employed_residents"].to_numpy()
@@ -211,7 +206,7 @@ def with_employed(communes: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFr
     if "employed_residents" in indicators and "employed_residents" not in com:
         com = com.merge(indicators[["insee_code", "employed_residents"]], on="insee_code", how="left")
     if "geometry" in communes and not {"lon", "lat"} <= set(com.columns):
-        pts = commune_centroid_table(communes)
+        pts = commune_centroids(communes).reset_index()
         com = com.merge(pts, on="insee_code", how="left")
     return com
 

@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 
 from coworking_geo.indicators.columns import SCORE_COL
-from coworking_geo.geodesy import nearest_km, to_ecef_km
+from coworking_geo.geodesy import commune_centroids, nearest_km, to_ecef_km
 from coworking_geo.log import get_logger
 from coworking_geo.typology.siting import fibre_column
-from coworking_geo.typology.space_models import commune_centroid_table, dedupe_names
+from coworking_geo.typology.space_models import dedupe_names
 
 if TYPE_CHECKING:
     from coworking_geo.typology.clustering import ClusteringResult
@@ -109,7 +109,7 @@ def commune_table(communes: pd.DataFrame, indicators: pd.DataFrame, spaces: pd.D
     com = pd.DataFrame(communes.drop(columns="geometry", errors="ignore"))
     keep = [c for c in ["insee_code", "name", "dep_code", "reg_code", "epci_code", "territory_class", "population",
                         "density_level"] if c in com.columns]
-    df = com[keep].merge(commune_centroid_table(communes), on="insee_code", how="left")
+    df = com[keep].merge(commune_centroids(communes).reset_index(), on="insee_code", how="left")
     ind = indicators.copy()
     fib = fibre_column(ind.columns, fibre_vintage)
     LOG.info("fibre share column: %s", fib)
